@@ -1,0 +1,90 @@
+"""`python -m app`: serve with uvicorn; SIGTERM drains (503 on /health, finish in-flight work, exit 0)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from app.core.config import SettingsError, get_settings
+
+
+def main() -> int:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from app.main import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        timeout_keep_alive=75,  # longer than the ALB's 60 s idle timeout
+    )
+    server = DrainingServer(config, app.state.service, settings.drain_delay_s)
+    if settings.metrics_port is not None:
+        _serve_metrics(settings.host, settings.metrics_port)
+    asyncio.run(server.serve())
+    logging.getLogger("app").info("exited cleanly")
+    return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """On the first SIGTERM/SIGINT: /health turns 503 `draining` and new work is refused at once; after
+    DRAIN_DELAY_S uvicorn stops listening and waits up to SHUTDOWN_GRACE_S for in-flight requests.
+    A second signal exits immediately (uvicorn's own behaviour)."""
+
+    def __init__(self, config: uvicorn.Config, service: Any, drain_delay_s: float) -> None:
+        super().__init__(config)
+        self._service = service
+        self._drain_delay_s = drain_delay_s
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining:
+            super().handle_exit(sig, frame)
+            return
+        self._draining = True
+        self._service.status = "draining"
+        self._service.admission.draining = True
+        logging.getLogger("app").info("signal %s: draining", signal.Signals(sig).name)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().handle_exit(sig, frame)
+            return
+        loop.call_later(self._drain_delay_s, lambda: uvicorn.Server.handle_exit(self, sig, frame))
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """Prometheus on its own port, so the public listener (ALB) never exposes it."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from prometheus_client import make_wsgi_app
+
+    from app.observability.metrics import REGISTRY
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    httpd = make_server(host, port, make_wsgi_app(REGISTRY), handler_class=Quiet)
+    threading.Thread(target=httpd.serve_forever, name="metrics", daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Open health endpoints for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.api.schemas import HealthResponse, LiveResponse
+from app.runtime.service import Service
+from app.runtime.versions import version_info
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    summary="Readiness: 200 when models are loaded and work is accepted, 503 while loading or draining",
+    responses={503: {"model": HealthResponse, "description": "Loading, draining or failed to load"}},
+)
+async def health(request: Request) -> JSONResponse:
+    service: Service = request.app.state.service
+    body = HealthResponse(
+        status=service.status,  # type: ignore[arg-type]
+        models_loaded=service.models_loaded,
+        version=version_info(service),
+        queue=service.admission.snapshot(),
+        model_server=service.remote_status() if hasattr(service, "remote_status") else None,
+        error=service.error,
+    )
+    return JSONResponse(status_code=200 if service.ready else 503, content=body.model_dump(exclude_none=True))
+
+
+@router.get("/health/live", response_model=LiveResponse, summary="Liveness: 200 while the process runs")
+async def live() -> LiveResponse:
+    return LiveResponse()

@@ -1,0 +1,104 @@
+"""Response models: they document the contract in OpenAPI (/docs) and shape what routes return."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable snake_case error code", examples=["queue_full"])
+    message: str = Field(description="Human-readable explanation")
+    request_id: str | None = Field(description="Same as the x-request-id response header")
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class VersionInfo(BaseModel):
+    app: str
+    paddleocr: str | None = None
+    paddle: str | None = None
+    onnxruntime: str | None = None
+    compiled_with_cuda: bool = False
+    device: str = "cpu"
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "loading", "draining", "failed"]
+    models_loaded: bool
+    version: VersionInfo
+    queue: dict[str, Any] | None = None
+    model_server: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class LiveResponse(BaseModel):
+    status: Literal["alive"] = "alive"
+
+
+class GpuInfo(BaseModel):
+    name: str
+    memory_total_mb: float
+    memory_used_mb: float
+
+
+class DebugPaddleResponse(BaseModel):
+    run_check: bool
+    compiled_with_cuda: bool
+    device: str
+    gpu: GpuInfo | None = None
+    backend: str
+    engines: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, Any] = Field(default_factory=dict)
+    run_check_ms: float | None = None
+    error: str | None = None
+
+
+class OcrLineModel(BaseModel):
+    text: str
+    confidence: float
+    box: list[list[float]] = Field(description="4 points clockwise from top-left, page pixels")
+    bbox: list[float] = Field(description="[x0, y0, x1, y1]")
+
+
+class OcrPageModel(BaseModel):
+    page: int
+    width: int
+    height: int
+    rotation: int = Field(0, description="Clockwise rotation (degrees) that was detected and corrected")
+    source: Literal["ocr", "text_layer"] = Field(
+        "ocr", description="`text_layer` when the PDF page's embedded text was used instead of OCR"
+    )
+    text: str
+    lines: list[OcrLineModel]
+
+
+class EngineModel(BaseModel):
+    name: str
+    backend: str
+    device: str
+    models: dict[str, str]
+
+
+class OcrResponse(BaseModel):
+    request_id: str | None
+    lang: str
+    engine: EngineModel
+    text: str
+    pages: list[OcrPageModel]
+    timings_ms: dict[str, float]
+
+
+class BatchItem(BaseModel):
+    filename: str | None
+    status: int
+    result: OcrResponse | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]

@@ -1,0 +1,82 @@
+"""Reading uploaded files and guarding requests (deadline, client disconnect)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from fastapi import Request, UploadFile
+
+from app.core.errors import AppError, ErrorCode
+
+T = TypeVar("T")
+_CHUNK = 1024 * 1024
+
+
+def check_content_length(request: Request, max_bytes: int, files: int = 1) -> None:
+    """Refuse an oversized body before parsing it (multipart overhead allowed)."""
+    raw = request.headers.get("content-length")
+    if raw and raw.isdigit() and int(raw) > max_bytes * files + 1024 * 1024:
+        raise AppError(
+            ErrorCode.FILE_TOO_LARGE,
+            f"The request body is {int(raw) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB per file.",
+        )
+
+
+async def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
+    if file is None or not isinstance(file, UploadFile) and not hasattr(file, "read"):
+        raise AppError(ErrorCode.MISSING_FILE)
+    chunks = []
+    size = 0
+    while True:
+        chunk = await file.read(_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise AppError(
+                ErrorCode.FILE_TOO_LARGE,
+                f"The file is larger than the {max_bytes / 2**20:.0f} MB limit (MAX_UPLOAD_MB).",
+            )
+        chunks.append(chunk)
+    await file.close()
+    if size == 0:
+        raise AppError(ErrorCode.EMPTY_FILE, f"The uploaded file {file.filename or ''!r} is empty.".replace(" ''", ""))
+    return b"".join(chunks)
+
+
+async def _watch_disconnect(request: Request) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(0.25)
+
+
+class ClientGone(AppError):
+    """The client closed the connection; its work was cancelled (logged as 499)."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.CLIENT_CLOSED_REQUEST)
+
+
+async def guarded(request: Request, work: Awaitable[T], timeout_s: float) -> T:
+    """Run `work` until it finishes, the deadline passes (504) or the client goes away (work cancelled)."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_watch_disconnect(request))
+    try:
+        done, _ = await asyncio.wait({task, watcher}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    if watcher in done:
+        raise ClientGone()
+    raise AppError(ErrorCode.TIMEOUT, f"The request took longer than {timeout_s:g} s (REQUEST_TIMEOUT_S).")
+
+
+def deadline_in(timeout_s: float) -> float:
+    return time.monotonic() + timeout_s

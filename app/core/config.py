@@ -1,0 +1,181 @@
+"""The one place that owns every setting and its default.
+
+Every value comes from the environment (or a `.env` file). Invalid values fail at start-up with a
+message that names the variable, through :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class AuthMode(StrEnum):
+    API_KEY = "api-key"
+    COGNITO = "cognito"
+    NONE = "none"
+
+
+class ModelSource(StrEnum):
+    """Where engine models come from.
+
+    `local`: only model directories under MODELS_DIR (provisioned from PyPI wheels, offline).
+    `hub`: named PaddleOCR models may be fetched by PaddleX from its model hosts (production images
+    with network at build time, or a warmed PADDLE_PDX_CACHE_HOME).
+    """
+
+    LOCAL = "local"
+    HUB = "hub"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- server ---
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=1, le=65535)
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    preload_models: bool = True
+    shutdown_grace_s: float = Field(30.0, ge=0)
+    drain_delay_s: float = Field(1.0, ge=0)
+
+    # --- auth ---
+    auth_mode: AuthMode = AuthMode.API_KEY
+    api_key: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cognito_issuer: str | None = None
+    cognito_audience: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cognito_jwks_url: str | None = None
+    cognito_jwks_ttl_s: float = Field(3600.0, gt=0)
+    cognito_jwks_refresh_cooldown_s: float = Field(60.0, ge=0)
+    cognito_leeway_s: int = Field(30, ge=0, le=300)
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # --- limits ---
+    max_upload_mb: float = Field(20.0, gt=0)
+    max_pixels: int = Field(40_000_000, gt=0)
+    max_pages: int = Field(50, gt=0)
+    max_batch_files: int = Field(10, gt=0)
+    pdf_dpi: int = Field(200, ge=50, le=600)
+    request_timeout_s: float = Field(120.0, gt=0)
+
+    # --- OCR engines ---
+    ocr_default_lang: str = "korean"
+    ocr_model_source: ModelSource = ModelSource.LOCAL
+    ocr_device: str = "cpu"
+    ocr_engine_backend: Literal["onnxruntime", "paddle"] = "onnxruntime"
+    models_dir: Path = REPO_ROOT / "models"
+    ocr_det_model: str = "PP-OCRv5_mobile_det"
+    ocr_rec_model: str = "PP-OCRv5_mobile_rec"
+    ocr_korean_rec_model: str | None = None
+    ocr_orientation_model: str = "PP-LCNet_x1_0_doc_ori"
+    ocr_cpu_threads: int = Field(0, ge=0)
+    tessdata_dir: Path | None = None
+    ocr_model_server_url: str | None = None
+    model_server_timeout: float = Field(60.0, gt=0)
+
+    # --- runtime ---
+    queue_max_size: int = Field(32, ge=0)
+    max_concurrent_requests: int = Field(4, ge=1)
+    ocr_workers: int = Field(1, ge=1)
+    max_batch_size: int = Field(16, ge=1)
+    max_batch_wait_ms: float = Field(5.0, ge=0)
+
+    # --- extraction / LLM ---
+    chatocr_enabled: bool = False
+    chatocr_backend: Literal["bedrock", "openai"] = "bedrock"
+    chatocr_api_base: str | None = None
+    chatocr_api_token: str | None = None
+    chatocr_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
+    chatocr_timeout_s: float = Field(20.0, gt=0)
+    aws_region: str = "ap-northeast-2"
+
+    # --- jobs ---
+    data_dir: Path = REPO_ROOT / ".data"
+
+    @field_validator("api_key", "cognito_audience", "allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("ocr_default_lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        from app.engines.languages import SUPPORTED_LANGS
+
+        if value not in SUPPORTED_LANGS:
+            raise ValueError(f"unsupported language {value!r}; supported: {', '.join(SUPPORTED_LANGS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _auth_consistency(self) -> Settings:
+        if self.auth_mode == AuthMode.API_KEY and not self.api_key:
+            raise ValueError(
+                "API_KEY: AUTH_MODE=api-key needs at least one key in API_KEY "
+                "(comma-separated); set AUTH_MODE=none explicitly for local use without auth"
+            )
+        if self.auth_mode == AuthMode.COGNITO:
+            if not self.cognito_issuer:
+                raise ValueError("COGNITO_ISSUER: required when AUTH_MODE=cognito")
+            if not self.cognito_audience:
+                raise ValueError("COGNITO_AUDIENCE: required when AUTH_MODE=cognito (app client id)")
+        return self
+
+    @property
+    def jwks_url(self) -> str | None:
+        if self.cognito_jwks_url:
+            return self.cognito_jwks_url
+        if self.cognito_issuer:
+            return self.cognito_issuer.rstrip("/") + "/.well-known/jwks.json"
+        return None
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def cpu_threads(self) -> int:
+        return self.ocr_cpu_threads or (os.cpu_count() or 1)
+
+
+class SettingsError(RuntimeError):
+    """Raised for invalid configuration; the message names the environment variable(s)."""
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            parts.append(f"{loc[0].upper()}: {msg}")
+        else:
+            parts.append(msg)
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,94 @@
+"""One error enum, each code mapped to its HTTP status; errors are raised as AppError and rendered once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class ErrorCode(Enum):
+    # value = (http status, default message)
+    BAD_REQUEST = (400, "The request is malformed.")
+    MISSING_FILE = (400, "The form field 'file' is required.")
+    EMPTY_FILE = (400, "The uploaded file is empty.")
+    CORRUPT_DOCUMENT = (400, "The document could not be read; it may be corrupt or truncated.")
+    ENCRYPTED_DOCUMENT = (400, "The PDF is encrypted or password-protected.")
+    UNAUTHENTICATED = (401, "Missing or invalid credentials.")
+    INVALID_TOKEN = (401, "The bearer token is invalid.")
+    TOKEN_EXPIRED = (401, "The bearer token has expired.")
+    FORBIDDEN = (403, "Authenticated but not allowed.")
+    NOT_FOUND = (404, "Not found.")
+    METHOD_NOT_ALLOWED = (405, "Method not allowed.")
+    FILE_TOO_LARGE = (413, "The file is larger than the configured limit.")
+    TOO_MANY_PIXELS = (413, "The image has more pixels than the configured limit.")
+    TOO_MANY_PAGES = (413, "The document has more pages than the configured limit.")
+    TOO_MANY_FILES = (413, "Too many files in one batch.")
+    UNSUPPORTED_MEDIA_TYPE = (415, "Unsupported document type.")
+    INVALID_PARAMETER = (422, "A parameter is invalid.")
+    UNSUPPORTED_LANGUAGE = (422, "Unsupported language.")
+    QUEUE_FULL = (429, "The service is busy; retry later.")
+    CLIENT_CLOSED_REQUEST = (499, "The client closed the connection before the answer was ready.")
+    INTERNAL = (500, "Internal server error.")
+    AUTH_UNAVAILABLE = (503, "The identity provider's keys could not be fetched.")
+    NOT_READY = (503, "The service is not ready (models loading or draining).")
+    MODEL_SERVER_UNAVAILABLE = (503, "The model server is unreachable.")
+    TIMEOUT = (504, "The request took longer than the configured timeout.")
+    MODEL_SERVER_TIMEOUT = (504, "The model server did not answer in time.")
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+    @property
+    def default_message(self) -> str:
+        return self.value[1]
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+
+class AppError(Exception):
+    """An error with a stable code, a status derived from it and a human message."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message or code.default_message
+        self.headers = headers or {}
+        self.details = details
+        super().__init__(f"{code.slug}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return self.code.status
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code.slug, "message": self.message, "request_id": request_id}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the given codes, grouped by status, all with the error envelope."""
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in codes:
+        by_status.setdefault(code.status, []).append(code)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, group in sorted(by_status.items()):
+        names = ", ".join(f"`{c.slug}`" for c in group)
+        out[status] = {"model": _error_model(), "description": f"Error envelope; code is one of {names}."}
+    return out
+
+
+def _error_model() -> Any:
+    from app.api.schemas import ErrorResponse
+
+    return ErrorResponse

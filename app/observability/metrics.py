@@ -1,0 +1,87 @@
+"""Prometheus metrics. One registry per process; /metrics renders it."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
+
+REQUESTS = Counter(
+    "ocr_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"], registry=REGISTRY
+)
+REQUEST_LATENCY = Histogram(
+    "ocr_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+IN_FLIGHT = Gauge("ocr_http_requests_in_flight", "HTTP requests being served", registry=REGISTRY)
+QUEUE_DEPTH = Gauge("ocr_queue_depth", "Work items waiting in an engine queue", ["queue"], registry=REGISTRY)
+QUEUE_REJECTED = Counter(
+    "ocr_queue_rejected_total", "Work refused because the queue was full (429)", ["queue"], registry=REGISTRY
+)
+QUEUE_WAIT = Histogram(
+    "ocr_queue_wait_seconds", "Time from enqueue to a worker picking the item", ["queue"],
+    buckets=LATENCY_BUCKETS, registry=REGISTRY,
+)
+DROPPED = Counter(
+    "ocr_work_dropped_total", "Queued work dropped before compute (client gone or deadline passed)",
+    ["queue", "reason"], registry=REGISTRY,
+)
+BATCH_SIZE = Histogram(
+    "ocr_batch_size", "Items per engine batch", ["stage"], buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=REGISTRY
+)
+STAGE_SECONDS = Histogram(
+    "ocr_inference_stage_seconds", "Time per pipeline stage (decode, orientation, det, rec, layout, table)",
+    ["stage"], buckets=LATENCY_BUCKETS, registry=REGISTRY,
+)
+PAGES = Counter("ocr_pages_processed_total", "Pages processed", ["task", "source"], registry=REGISTRY)
+MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
+
+
+class _MemoryCollector:
+    """Process RSS (also covered by process_resident_memory_bytes, kept for dashboards) and GPU via NVML."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        rss = GaugeMetricFamily("ocr_process_rss_bytes", "Resident set size of this process")
+        rss.add_metric([], float(psutil.Process(os.getpid()).memory_info().rss))
+        yield rss
+        from app.observability import gpu
+
+        stats = gpu.gpu_stats()
+        if stats:
+            util = GaugeMetricFamily("ocr_gpu_utilization_percent", "GPU utilisation", labels=["gpu", "name"])
+            used = GaugeMetricFamily("ocr_gpu_memory_used_bytes", "GPU memory used", labels=["gpu", "name"])
+            total = GaugeMetricFamily("ocr_gpu_memory_total_bytes", "GPU memory total", labels=["gpu", "name"])
+            for s in stats:
+                labels = [str(s["index"]), s["name"]]
+                util.add_metric(labels, s["utilization_percent"])
+                used.add_metric(labels, s["memory_used_mb"] * 1024 * 1024)
+                total.add_metric(labels, s["memory_total_mb"] * 1024 * 1024)
+            yield util
+            yield used
+            yield total
+
+
+REGISTRY.register(_MemoryCollector())
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)

@@ -1,0 +1,107 @@
+"""OCR pipeline: decoded pages → orientation → detection → crops → recognition → lines in reading order.
+
+Knows nothing of HTTP. Every model call goes through the runtime's workers (`submit`), so the event
+loop only awaits; PDF pages with a usable text layer skip the engines entirely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.documents import decode_document
+from app.documents.types import Document, Limits, Page
+from app.observability import metrics
+from app.pipelines.reading_order import sort_reading_order
+from app.pipelines.types import DocumentResult, Line, PageResult
+from app.runtime.tasks import DetectJob, DetectResult, RecognizeJob
+
+
+class Submitter(Protocol):
+    async def submit(self, kind: str, payload: Any, deadline: float | None = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OcrOptions:
+    lang: str
+    min_confidence: float = 0.5
+    detect_orientation: bool = True
+    use_text_layer: bool = True
+
+
+def _text_layer_page(page: Page) -> PageResult:
+    assert page.text_layer is not None
+    lines = [Line.from_box(span.text, 1.0, span.box) for span in page.text_layer if span.text.strip()]
+    lines = sort_reading_order(lines, lambda ln: ln.bbox)
+    return PageResult(page=page.index, width=page.width, height=page.height, source="text_layer", lines=lines)
+
+
+async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: float | None) -> PageResult:
+    det: DetectResult = await workers.submit("detect", DetectJob(page.image, opts.detect_orientation), deadline)
+    recs = await workers.submit("recognize", RecognizeJob(opts.lang, det.crops), deadline) if det.crops else []
+    lines = []
+    for quad, rec in zip(det.quads, recs, strict=True):
+        text = rec.text.strip()
+        if not text or rec.confidence < opts.min_confidence:
+            continue
+        box = [[float(x), float(y)] for x, y in quad]
+        lines.append(Line.from_box(text, float(rec.confidence), box))
+    lines = sort_reading_order(lines, lambda ln: ln.bbox)
+    return PageResult(page=page.index, width=det.width, height=det.height, rotation=det.rotation, lines=lines)
+
+
+async def ocr_document(
+    doc: Document,
+    opts: OcrOptions,
+    workers: Submitter,
+    *,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+    task: str = "ocr",
+) -> DocumentResult:
+    """All pages go to the workers at once, so a multi-page document is detected page-batched."""
+    started = time.perf_counter()
+
+    async def one(page: Page) -> PageResult:
+        if opts.use_text_layer and page.text_layer:
+            result = _text_layer_page(page)
+        else:
+            result = await _ocr_page(page, opts, workers, deadline)
+        metrics.PAGES.labels(task, result.source).inc()
+        return result
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(one(p)) for p in doc.pages]
+    except BaseExceptionGroup as group:  # one page failed: siblings are cancelled, surface its error
+        raise group.exceptions[0] from None
+    pages = [t.result() for t in tasks]
+    took = (time.perf_counter() - started) * 1000
+    return DocumentResult(lang=opts.lang, pages=pages, engine=engine_info, timings_ms={"ocr": round(took, 1)})
+
+
+async def ocr_bytes(
+    data: bytes,
+    opts: OcrOptions,
+    workers: Submitter,
+    *,
+    limits: Limits,
+    pages: str | None,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+    task: str = "ocr",
+) -> DocumentResult:
+    """Decode (in a thread: CPU-bound) then OCR. Raises AppError for bad documents."""
+    started = time.perf_counter()
+    doc = await asyncio.to_thread(decode_document, data, limits, pages)
+    decoded = time.perf_counter()
+    metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
+    result = await ocr_document(doc, opts, workers, engine_info=engine_info, deadline=deadline, task=task)
+    result.timings_ms = {
+        "decode": round((decoded - started) * 1000, 1),
+        "ocr": result.timings_ms.get("ocr", 0.0),
+        "total": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return result

