@@ -23,22 +23,22 @@ class SlowFakeEngines:
         self.det_batches: list[int] = []
         self.rec_batches: list[int] = []
         self.calls = 0
-        self._owner: int | None = None
+        self._owner: dict[str, int] = {}
         self._lock = threading.Lock()
         self.info = EngineInfo("fake", "none", "cpu", {"det": "fake-det", "rec": "fake-rec"})
         self.detector = self
         self.orientation = None
 
-    def _check_owner(self) -> None:
+    def _check_owner(self, part: str) -> None:
+        """Each model (detector / recognizer) must only ever be used by one thread."""
         me = threading.get_ident()
         with self._lock:
-            if self._owner is None:
-                self._owner = me
-            assert self._owner == me, "engine used from two threads"
+            owner = self._owner.setdefault(part, me)
+            assert owner == me, f"{part} used from two threads"
 
     # detector
     def detect(self, images: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
-        self._check_owner()
+        self._check_owner("det")
         self.det_batches.append(len(images))
         time.sleep(self.det_s)
         out = []
@@ -52,7 +52,7 @@ class SlowFakeEngines:
         return self
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
-        self._check_owner()
+        self._check_owner("rec")
         self.rec_batches.append(len(crops))
         time.sleep(self.rec_s)
         self.calls += 1
@@ -62,7 +62,6 @@ class SlowFakeEngines:
         return {"name": "fake", "backend": "none", "device": "cpu", "models": {"det": "fake-det", "rec": "fake-rec"}}
 
     def run_check(self) -> bool:
-        self._check_owner()
         return True
 
     def versions(self) -> dict:

@@ -68,7 +68,7 @@ def test_deadline_is_504_and_queued_work_is_dropped(png: bytes) -> None:
         time.sleep(1.5)  # the first detect finishes; the other two were dropped before compute
         assert len(engines.det_batches) < 3, engines.det_batches
         m = httpx.get(srv.url + "/metrics").text
-        assert 'ocr_work_dropped_total{queue="ocr",reason="cancelled"}' in m
+        assert 'ocr_work_dropped_total{queue="det",reason="cancelled"}' in m
 
 
 def test_concurrent_requests_are_batched_together(png: bytes) -> None:

@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     # --- runtime ---
     queue_max_size: int = Field(32, ge=0)
     max_concurrent_requests: int = Field(4, ge=1)
-    ocr_workers: int = Field(1, ge=1)
+    det_workers: int = Field(1, ge=1)
+    rec_workers: int = Field(1, ge=1)
     max_batch_size: int = Field(16, ge=1)
     max_batch_wait_ms: float = Field(5.0, ge=0)
 

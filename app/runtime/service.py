@@ -19,36 +19,70 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[], Any]
 
 
-def default_engine_factory(settings: Settings) -> EngineFactory:
+def default_engine_factory(settings: Settings, part: str) -> EngineFactory:
+    """Each worker thread calls this once to build the engine instances it alone will own."""
+
     def build() -> Any:
         from app.engines.registry import build_engines
 
-        return build_engines(settings)
+        return build_engines(settings, part=part)
 
     return build
 
 
 class Service:
-    """Owns the workers; routes reach engines only through `submit` and `slot`."""
+    """Owns the engine pools; routes reach engines only through `submit` and `slot`.
 
-    def __init__(self, settings: Settings, engine_factory: EngineFactory | None = None) -> None:
+    One pool (queue + worker threads, each thread owning its own engine instances) per engine stage:
+    `det` (orientation + detection, plus layout/table for /structure) and `rec` (text recognition).
+    The stages run in parallel: while one page is being recognised the next one is being detected,
+    which a single lock around the whole pipeline cannot do.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine_factory: EngineFactory | None = None,
+        rec_factory: EngineFactory | None = None,
+    ) -> None:
         self.settings = settings
         self.status = "loading"
         self.error: str | None = None
-        self.workers = EngineWorkers(
-            engine_factory or default_engine_factory(settings),
-            default_handlers(),
-            workers=settings.ocr_workers,
-            max_batch_size=settings.max_batch_size,
-            max_batch_wait_ms=settings.max_batch_wait_ms,
-        )
+        det_factory = engine_factory or default_engine_factory(settings, "det")
+        rec_factory = rec_factory or (engine_factory or default_engine_factory(settings, "rec"))
+        handlers = default_handlers()
+        self.pools = {
+            "det": EngineWorkers(
+                det_factory,
+                {k: handlers[k] for k in ("detect", "call")},
+                workers=settings.det_workers,
+                max_batch_size=settings.max_batch_size,
+                max_batch_wait_ms=settings.max_batch_wait_ms,
+                name="det",
+            ),
+            "rec": EngineWorkers(
+                rec_factory,
+                {"recognize": handlers["recognize"], "call": handlers["call"]},
+                workers=settings.rec_workers,
+                max_batch_size=settings.max_batch_size * 4,  # text lines, not pages
+                max_batch_wait_ms=settings.max_batch_wait_ms,
+                name="rec",
+            ),
+        }
+        self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
         self.admission = Admission(settings.max_concurrent_requests, settings.queue_max_size)
         self._load_task: asyncio.Task[None] | None = None
         self.loaded_at: float | None = None
 
+    def add_handler(self, kind: str, handler: Any, pool: str = "det") -> None:
+        """Register another task kind (e.g. layout/table for /structure) on a pool."""
+        self.pools[pool].add_handler(kind, handler)
+        self._routes[kind] = pool
+
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.workers.start()
+        for pool in self.pools.values():
+            pool.start()
         if self.settings.preload_models:
             self._load_task = asyncio.create_task(self._wait_loaded())
         else:
@@ -57,7 +91,8 @@ class Service:
     async def _wait_loaded(self) -> None:
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(self.workers.wait_loaded)
+            for pool in self.pools.values():
+                await asyncio.to_thread(pool.wait_loaded)
         except Exception as exc:
             self.status = "failed"
             self.error = f"{type(exc).__name__}: {exc}"
@@ -75,7 +110,7 @@ class Service:
 
     @property
     def models_loaded(self) -> bool:
-        return self.workers.loaded
+        return all(pool.loaded for pool in self.pools.values())
 
     async def drain(self, grace_s: float) -> bool:
         """Stop admitting work and wait for what is in flight; True when everything finished."""
@@ -91,7 +126,8 @@ class Service:
     async def stop(self) -> None:
         if self._load_task:
             self._load_task.cancel()
-        await asyncio.to_thread(self.workers.stop)
+        for pool in self.pools.values():
+            await asyncio.to_thread(pool.stop)
         metrics.MODELS_LOADED.set(0)
 
     # ---- work --------------------------------------------------------------------------------------
@@ -103,13 +139,21 @@ class Service:
         if self.status == "draining":
             raise AppError(ErrorCode.NOT_READY, "The service is shutting down.", headers={"Retry-After": "5"})
 
-    async def submit(self, kind: str, payload: Any, deadline: float | None = None) -> Any:
-        if not self.workers.loaded:
-            await asyncio.to_thread(self.workers.wait_loaded)
-        return await self.workers.submit(kind, payload, deadline)
+    async def submit(self, kind: str, payload: Any, deadline: float | None = None, pool: str | None = None) -> Any:
+        target = self.pools[pool or self._routes[kind]]
+        if not target.loaded:
+            await asyncio.to_thread(target.wait_loaded)
+        return await target.submit(kind, payload, deadline)
 
-    def engines(self) -> Any:
-        """The first worker's engine set, for read-only facts (describe/versions). Never for inference."""
-        if not self.workers.engines:
-            return None
-        return self.workers.engines[0]
+    async def run_check(self) -> bool:
+        """A small real inference on every pool (each on the thread that owns its engines)."""
+        results = [await self.submit("call", lambda e: e.run_check(), pool=name) for name in self.pools]
+        return all(bool(r) for r in results)
+
+    def engines(self, pool: str = "rec") -> Any:
+        """An engine set for read-only facts (describe/versions). Never for inference."""
+        workers = self.pools[pool]
+        return workers.engines[0] if workers.engines else None
+
+    def queue_depths(self) -> dict[str, int]:
+        return {name: pool.depth() for name, pool in self.pools.items()}

@@ -131,6 +131,9 @@ class EngineWorkers:
         for t in self._threads:
             t.join(timeout)
 
+    def add_handler(self, kind: str, handler: BatchHandler) -> None:
+        self._handlers[kind] = handler
+
     def depth(self) -> int:
         return self._q.qsize()
 

@@ -33,9 +33,7 @@ async def debug_paddle(_: PrincipalDep, service: Service = Depends(get_service))
     error = None
     try:
         ok = bool(
-            await asyncio.wait_for(
-                service.submit("call", lambda engines: engines.run_check()), timeout=settings.request_timeout_s
-            )
+            await asyncio.wait_for(service.run_check(), timeout=settings.request_timeout_s)
         )
     except TimeoutError:
         raise AppError(ErrorCode.TIMEOUT, "run_check did not finish in time") from None

@@ -1,0 +1,356 @@
+"""Benchmark: in-process engine latency vs HTTP, concurrency 1/4/16, a one-at-a-time lock baseline,
+overload behaviour and memory growth. Prints the ratios and writes docs/performance.md.
+
+    python scripts/bench.py                 # everything (about 10 minutes on 2 cores)
+    python scripts/bench.py --quick         # fewer requests, shorter overload/soak (a smoke run)
+
+The lock baseline is the same engines behind one global lock, one request at a time, the way
+PaddleX's serving runs its pipeline: `python scripts/bench.py --serve-baseline PORT` serves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+KEY = "bench-key"
+DOCS = [REPO / "tests" / "data" / "korean_invoice.png", REPO / "tests" / "data" / "english_invoice.png"]
+LANGS = ["korean", "en"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    xs = sorted(values)
+    k = max(0, min(len(xs) - 1, round(p / 100 * (len(xs) - 1))))
+    return xs[k]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# servers
+
+
+def start(cmd: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = open(REPO / "artifacts" / f"bench-{port}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd} exited; see artifacts/bench-{port}.log")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise TimeoutError("server did not become ready")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def serve_baseline(port: int) -> None:
+    """Same engines, same decode, one request at a time behind a global lock (threadpool endpoint)."""
+    import uvicorn
+    from fastapi import FastAPI, Form, UploadFile
+
+    from app.core.config import load_settings
+    from app.documents import decode_document
+    from app.engines.crops import read_page_sync
+    from app.engines.registry import build_engines
+
+    settings = load_settings(auth_mode="none")
+    engines = build_engines(settings)
+    lock = threading.Lock()
+    limits = _limits(settings)
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/ocr")
+    def ocr(file: UploadFile, lang: str = Form("korean")) -> dict[str, Any]:
+        data = file.file.read()
+        with lock:
+            doc = decode_document(data, limits, None)
+            pages = []
+            for page in doc.pages:
+                found = read_page_sync(engines.detector, engines.recognizer_for(lang), page.image)
+                pages.append("\n".join(r.text for _, r in found))
+        return {"text": "\n\n".join(pages)}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _limits(settings: Any) -> Any:
+    from app.documents.types import Limits
+
+    return Limits(settings.max_upload_bytes, settings.max_pixels, settings.max_pages, settings.pdf_dpi)
+
+
+# ---------------------------------------------------------------------------------------------------
+# measurements
+
+
+def in_process(repeats: int) -> dict[str, Any]:
+    """The service's own pipeline, called directly (no HTTP), one request at a time."""
+    from app.core.config import load_settings
+    from app.pipelines.ocr import OcrOptions, ocr_bytes
+    from app.runtime.service import Service
+
+    settings = load_settings(auth_mode="none", log_level="WARNING")
+
+    async def run() -> list[float]:
+        service = Service(settings)
+        await service.start()
+        for pool in service.pools.values():
+            await asyncio.to_thread(pool.wait_loaded)
+        times = []
+        datas = [d.read_bytes() for d in DOCS]
+        info = service.engines().describe("korean")
+        for i in range(repeats + len(DOCS)):
+            data, lang = datas[i % len(DOCS)], LANGS[i % len(DOCS)]
+            t = time.perf_counter()
+            await ocr_bytes(data, OcrOptions(lang), service, limits=_limits(settings), pages=None, engine_info=info)
+            if i >= len(DOCS):  # the first pass warms up
+                times.append(time.perf_counter() - t)
+        await service.stop()
+        return times
+
+    times = asyncio.run(run())
+    return {"p50": statistics.median(times), "n": len(times)}
+
+
+async def drive(url: str, concurrency: int, total: int, headers: dict[str, str]) -> dict[str, Any]:
+    datas = [d.read_bytes() for d in DOCS]
+    lat: list[float] = []
+    codes: dict[int, int] = {}
+    counter = iter(range(total))
+
+    async def client(c: httpx.AsyncClient) -> None:
+        for i in counter:
+            t = time.perf_counter()
+            r = await c.post(
+                "/ocr",
+                files={"file": (DOCS[i % len(DOCS)].name, datas[i % len(DOCS)], "image/png")},
+                data={"lang": LANGS[i % len(DOCS)]},
+            )
+            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+            if r.status_code == 200:
+                lat.append(time.perf_counter() - t)
+
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600, limits=limits) as c:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(c) for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    ok = codes.get(200, 0)
+    return {
+        "c": concurrency,
+        "n": total,
+        "p50": pct(lat, 50),
+        "p95": pct(lat, 95),
+        "p99": pct(lat, 99),
+        "pages_per_s": ok / wall,
+        "codes": codes,
+    }
+
+
+async def overload(url: str, seconds: float, concurrency: int, headers: dict[str, str]) -> dict[str, Any]:
+    """Open `concurrency` clients that keep sending for `seconds` (far more than the service can take)."""
+    data = DOCS[0].read_bytes()
+    codes: dict[int, int] = {}
+    refusal_lat: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def client(c: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop_at:
+            t = time.perf_counter()
+            try:
+                r = await c.post("/ocr", files={"file": ("k.png", data, "image/png")})
+                code = r.status_code
+            except httpx.HTTPError:
+                code = -1
+            codes[code] = codes.get(code, 0) + 1
+            if code == 429:
+                refusal_lat.append(time.perf_counter() - t)
+                await asyncio.sleep(0.2)
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300,
+                                 limits=httpx.Limits(max_connections=concurrency + 4)) as c:
+        await asyncio.gather(*(client(c) for _ in range(concurrency)))
+    bad = {k: v for k, v in codes.items() if k >= 500 and k not in (503, 504) or k == -1}
+    return {"codes": codes, "bad_5xx": bad, "refusal_p99_ms": pct(refusal_lat, 99) * 1000}
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
+
+
+async def soak(url: str, total: int, pid: int, headers: dict[str, str]) -> dict[str, Any]:
+    """`total` small requests at concurrency 4; RSS after a warm-up vs at the end."""
+    from tests.render import render_lines, to_bytes
+
+    img, _ = render_lines(["합계 110,000원 Total 1,500.00"], width=700, height=90, margin=15)
+    data = to_bytes(img)
+    done = 0
+    warm_rss = 0.0
+    lock = asyncio.Lock()
+
+    async def client(c: httpx.AsyncClient) -> None:
+        nonlocal done, warm_rss
+        while True:
+            async with lock:
+                if done >= total:
+                    return
+                done += 1
+                if done == min(200, total // 10):
+                    warm_rss = rss_mb(pid)
+            await c.post("/ocr", files={"file": ("s.png", data, "image/png")})
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as c:
+        await asyncio.gather(*(client(c) for _ in range(4)))
+    end = rss_mb(pid)
+    return {"requests": total, "rss_warm_mb": warm_rss, "rss_end_mb": end, "growth": end / warm_rss - 1}
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--serve-baseline", type=int, metavar="PORT")
+    ap.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
+    args = ap.parse_args()
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline)
+        return 0
+    (REPO / "artifacts").mkdir(exist_ok=True)
+    n1, n4, n16 = (6, 12, 32) if args.quick else (12, 24, 64)
+    overload_s, soak_n = (15, 200) if args.quick else (60, 2000)
+    h = {"x-api-key": KEY}
+
+    print(f"machine: {machine()}")
+    print("in-process pipeline (no HTTP) ...", flush=True)
+    inproc = in_process(n1)
+
+    port = free_port()
+    env = {"AUTH_MODE": "api-key", "API_KEY": KEY, "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PORT": str(port)}
+    proc = start([sys.executable, "-m", "app"], port, env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        runs = []
+        for c, n in ((1, n1), (4, n4), (16, n16)):
+            print(f"service, concurrency {c} ...", flush=True)
+            runs.append(asyncio.run(drive(url, c, n, h)))
+        print(f"overload {overload_s}s at concurrency 64 ...", flush=True)
+        over = asyncio.run(overload(url, overload_s, 64, h))
+        print(f"soak {soak_n} requests ...", flush=True)
+        soaked = asyncio.run(soak(url, soak_n, proc.pid, h))
+    finally:
+        stop(proc)
+
+    bport = free_port()
+    bproc = start([sys.executable, str(Path(__file__)), "--serve-baseline", str(bport)], bport, {})
+    try:
+        print("lock baseline, concurrency 1 and 16 ...", flush=True)
+        base1 = asyncio.run(drive(f"http://127.0.0.1:{bport}", 1, n1, {}))
+        base16 = asyncio.run(drive(f"http://127.0.0.1:{bport}", 16, n16, {}))
+    finally:
+        stop(bproc)
+
+    overhead = runs[0]["p50"] / inproc["p50"]
+    thr_ratio = runs[2]["pages_per_s"] / base16["pages_per_s"]
+    lines = [
+        f"Machine: {machine()}",
+        f"Documents: {', '.join(d.name for d in DOCS)} (one A4 page each at 150 dpi, Korean and English, alternating)",
+        "",
+        "| run | requests | p50 s | p95 s | p99 s | pages/s | statuses |",
+        "|---|---|---|---|---|---|---|",
+        f"| in-process pipeline, c=1 | {inproc['n']} | {inproc['p50']:.2f} | | | | |",
+    ]
+    for r in runs:
+        lines.append(
+            f"| service over HTTP, c={r['c']} | {r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} "
+            f"| {r['pages_per_s']:.2f} | {r['codes']} |"
+        )
+    for b in (base1, base16):
+        lines.append(
+            f"| lock baseline, c={b['c']} | {b['n']} | {b['p50']:.2f} | {b['p95']:.2f} | {b['p99']:.2f} "
+            f"| {b['pages_per_s']:.2f} | {b['codes']} |"
+        )
+    lines += [
+        "",
+        f"- overhead ratio HTTP p50 / in-process p50 at c=1: **{overhead:.3f}** (target ≤ 1.10)",
+        f"- throughput ratio at c=16 vs lock baseline: **{thr_ratio:.2f}×** (target ≥ 1.3×)",
+        f"- overload {overload_s} s at concurrency 64: statuses {over['codes']}; 5xx other than 503/504: "
+        f"**{sum(over['bad_5xx'].values())}**; 429 p99 latency **{over['refusal_p99_ms']:.0f} ms**",
+        f"- soak {soaked['requests']} requests: RSS {soaked['rss_warm_mb']:.0f} MB after warm-up → "
+        f"{soaked['rss_end_mb']:.0f} MB at the end: growth **{soaked['growth'] * 100:.1f}%** (target < 10%)",
+    ]
+    report = "\n".join(lines)
+    print("\n" + report)
+    if not args.no_write and not args.quick:
+        _write_doc(report)
+    ok = overhead <= 1.10 and thr_ratio >= 1.3 and not over["bad_5xx"] and soaked["growth"] < 0.10
+    print("\nRESULT:", "targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+def _write_doc(report: str) -> None:
+    path = REPO / "docs" / "performance.md"
+    text = path.read_text() if path.exists() else "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
+    start_tag, end_tag = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start_tag not in text:
+        text += f"\n{start_tag}\n{end_tag}\n"
+    head, rest = text.split(start_tag, 1)
+    _, tail = rest.split(end_tag, 1)
+    stamp = time.strftime("%Y-%m-%d")
+    body = f"{start_tag}\n_Last run of `make bench`: {stamp}._\n\n{report}\n{end_tag}"
+    path.write_text(head + body + tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
