@@ -17,7 +17,7 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import debug, health, ocr
-from app.core.config import AuthMode, Settings, get_settings
+from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.observability import metrics
 from app.runtime.service import EngineFactory, Service
@@ -47,8 +47,6 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
 
         service: Service = app.state.service
         app.state.jwks = await create_jwks_cache(settings)
-        if settings.auth_mode == AuthMode.NONE:
-            log.warning("AUTH_MODE=none: every endpoint is open; use only for local development")
         await service.start()
         log.info(
             "service started",
@@ -83,7 +81,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
             allow_credentials="*" not in settings.allowed_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["authorization", "x-api-key", "x-request-id", "content-type"],
-            expose_headers=["x-request-id", "retry-after"],
+            expose_headers=["x-request-id", "retry-after", "www-authenticate"],
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
