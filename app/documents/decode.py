@@ -1,0 +1,220 @@
+"""Uploaded bytes -> decoded RGB pages, with every limit checked before pixel data is decoded."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
+
+from app.core.errors import AppError, ErrorCode
+from app.documents.limits import check_pixels, check_size, parse_pages
+from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported, sniff
+from app.documents.types import Document, Limits, Page
+
+log = logging.getLogger(__name__)
+
+_ORIENTATION_TAG = 0x0112
+# EXIF/TIFF Orientation value -> the transpose that makes the image upright.
+_ORIENTATION_FIX: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_WHITE = (255, 255, 255)
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "La", "RGBa"})
+_WIDE_GRAY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+
+
+def _webp_factory() -> Callable[[io.BytesIO], ImageFile.ImageFile]:
+    from PIL import WebPImagePlugin  # needs Pillow built with libwebp (the wheels are)
+
+    return WebPImagePlugin.WebPImageFile
+
+
+# The format plugins are used directly rather than through Image.open(), which runs Pillow's own
+# global decompression-bomb check (a warning, then an error) before we can apply our limit.
+_OPENERS: dict[str, Callable[[], Callable[[io.BytesIO], ImageFile.ImageFile]]] = {
+    "png": lambda: PngImagePlugin.PngImageFile,
+    "jpeg": lambda: JpegImagePlugin.JpegImageFile,
+    "tiff": lambda: TiffImagePlugin.TiffImageFile,
+    "bmp": lambda: BmpImagePlugin.BmpImageFile,
+    "webp": _webp_factory,
+}
+
+
+def decode_document(data: bytes, limits: Limits, pages: str | None = None) -> Document:
+    """Decode an upload into RGB pages (PDF pages rendered at limits.pdf_dpi).
+
+    Synchronous and CPU-bound: call it from a worker thread. Raises AppError with EMPTY_FILE,
+    FILE_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, CORRUPT_DOCUMENT, ENCRYPTED_DOCUMENT, TOO_MANY_PIXELS,
+    TOO_MANY_PAGES or INVALID_PARAMETER (`pages`). Sizes are checked from headers before any pixel
+    data is decoded, so oversized images never allocate their pixels.
+    """
+    if not isinstance(data, bytes):  # bytearray / memoryview from a caller: PDFium wants bytes
+        data = bytes(data)
+    check_size(len(data), limits)
+    kind = sniff(data)
+    if kind is None:
+        looks_like = describe_unsupported(data)
+        prefix = "The file type is not supported"
+        if looks_like:
+            prefix = f"This looks like {looks_like}, which is not supported"
+        raise AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"{prefix}. Accepted types: {ACCEPTED_DESCRIPTION}.")
+    if kind == "pdf":
+        from app.documents.pdf import decode_pdf
+
+        return decode_pdf(data, limits, pages)
+    return _decode_raster(data, kind, limits, pages)
+
+
+def rotate_image(image: np.ndarray, angle: int) -> np.ndarray:
+    """Undo a clockwise content rotation of 0, 90, 180 or 270 degrees (returns a contiguous array)."""
+    if angle % 90:
+        raise ValueError(f"angle must be a multiple of 90 degrees, got {angle}")
+    quarter_turns = int(angle // 90) % 4
+    if quarter_turns == 0:
+        return np.ascontiguousarray(image)
+    # np.rot90 turns counter-clockwise, which is exactly the inverse of a clockwise rotation.
+    return np.ascontiguousarray(np.rot90(image, k=quarter_turns))
+
+
+# --- raster images ------------------------------------------------------------------------------
+
+
+def _corrupt(kind: str, exc: BaseException | None = None, page: int | None = None) -> AppError:
+    if exc is not None:
+        log.info("could not decode %s: %s: %s", kind, type(exc).__name__, exc)
+    where = f" (page {page})" if page is not None else ""
+    return AppError(
+        ErrorCode.CORRUPT_DOCUMENT,
+        f"The {kind.upper()} image could not be read{where}; it may be corrupt or truncated.",
+    )
+
+
+def _decode_raster(data: bytes, kind: str, limits: Limits, pages: str | None) -> Document:
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limits.max_pixels:
+        # Our limit is the one that applies; Pillow's (checked again while loading TIFF frames) must
+        # not be stricter. Raising it never weakens protection: every page passes check_pixels first.
+        Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    try:
+        im = _OPENERS[kind]()(io.BytesIO(data))
+    except (AppError, MemoryError):
+        raise
+    except Image.DecompressionBombError as exc:  # pragma: no cover - the plugins are used without the check
+        raise AppError(ErrorCode.TOO_MANY_PIXELS, str(exc)) from exc
+    except Exception as exc:  # any parser failure on untrusted bytes means the file is unreadable
+        raise _corrupt(kind, exc) from exc
+    try:
+        return _decode_frames(im, kind, limits, pages)
+    finally:
+        im.close()
+
+
+def _decode_frames(im: ImageFile.ImageFile, kind: str, limits: Limits, pages: str | None) -> Document:
+    # Only TIFF pages count as pages; animated WebP and the like are read as their first frame.
+    try:
+        total = int(getattr(im, "n_frames", 1)) if kind == "tiff" else 1
+    except (AppError, MemoryError):
+        raise
+    except Exception as exc:
+        raise _corrupt(kind, exc) from exc
+    selected = parse_pages(pages, total, limits.max_pages)
+
+    # All headers first: a bomb on page 7 fails the request before page 1 is decoded.
+    for number in selected:
+        _seek(im, kind, number)
+        width, height = im.size
+        check_pixels(width, height, limits, page=number)
+
+    out: list[Page] = []
+    for number in selected:
+        _seek(im, kind, number)
+        try:
+            im.load()
+            frame = _upright(im)
+            rgb = _to_rgb(frame, kind)
+        except (AppError, MemoryError):
+            raise
+        except Exception as exc:
+            raise _corrupt(kind, exc, number if total > 1 else None) from exc
+        out.append(Page(index=number, image=rgb))
+    return Document(kind=kind, page_count=total, pages=out)
+
+
+def _seek(im: ImageFile.ImageFile, kind: str, number: int) -> None:
+    if number == 1 and im.tell() == 0:
+        return
+    try:
+        im.seek(number - 1)
+    except (AppError, MemoryError):
+        raise
+    except Exception as exc:
+        raise _corrupt(kind, exc, number) from exc
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        tags = getattr(im, "tag_v2", None)  # TIFF: the current frame's own tag
+        value = tags.get(_ORIENTATION_TAG) if tags is not None else im.getexif().get(_ORIENTATION_TAG)
+        return int(value) if value is not None else 1
+    except Exception:  # broken EXIF is common and never a reason to reject the image
+        return 1
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    fix = _ORIENTATION_FIX.get(_orientation(im))
+    return im.transpose(fix) if fix is not None else im
+
+
+def _to_rgb(im: Image.Image, kind: str) -> np.ndarray:
+    mode = im.mode
+    if mode in _WIDE_GRAY_MODES:
+        im = Image.fromarray(_to_gray8(np.asarray(im)))
+        mode = "L"
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif mode in ("L", "RGB", "1") and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in _ALPHA_MODES:
+        rgba = im.convert("RGBA")
+        background = Image.new("RGB", rgba.size, _WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        im = background
+    if im.mode != "RGB":
+        try:
+            im = im.convert("RGB")
+        except ValueError as exc:
+            raise AppError(
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                f"{kind.upper()} images in colour mode {im.mode} are not supported.",
+            ) from exc
+    array = np.asarray(im, dtype=np.uint8)
+    if not (array.flags.writeable and array.flags.c_contiguous):
+        array = np.array(array, dtype=np.uint8, order="C")
+    return array
+
+
+def _to_gray8(values: np.ndarray) -> np.ndarray:
+    """16-bit, 32-bit integer or float grey levels -> uint8."""
+    if values.dtype.kind == "f":
+        finite = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        if finite.size == 0 or (finite.min() >= 0.0 and finite.max() <= 1.0):
+            return np.rint(finite * 255.0).astype(np.uint8)
+        return np.clip(np.rint(finite), 0, 255).astype(np.uint8)
+    if values.size == 0:
+        return np.zeros(values.shape, dtype=np.uint8)
+    low, high = int(values.min()), int(values.max())
+    if low >= 0 and high <= 255:  # 8-bit data stored in a wide container
+        return values.astype(np.uint8)
+    if low >= 0 and high <= 65535:  # true 16-bit: scale 0..65535 to 0..255, rounded
+        return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    # Anything else (signed or 32-bit): stretch the range that is there.
+    scaled = (values.astype(np.float64) - low) * (255.0 / (high - low))
+    return np.rint(scaled).astype(np.uint8)
