@@ -79,7 +79,7 @@ def _serve_metrics(host: str, port: int) -> None:
     from app.observability.metrics import REGISTRY
 
     class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     httpd = make_server(host, port, make_wsgi_app(REGISTRY), handler_class=Quiet)

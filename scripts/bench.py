@@ -55,7 +55,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ def machine() -> str:
 
 
 def start(cmd: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = open(REPO / "artifacts" / f"bench-{port}.log", "wb")  # noqa: SIM115
+    log = open(REPO / "artifacts" / f"bench-{port}.log", "wb")
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -90,12 +92,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def serve_baseline(port: int) -> None:
     """Same engines, same decode, one request at a time behind a global lock (threadpool endpoint)."""
     import uvicorn
+    from app.engines.registry import build_engines
     from fastapi import FastAPI, Form, UploadFile
 
     from app.core.config import load_settings
     from app.documents import decode_document
     from app.engines.crops import read_page_sync
-    from app.engines.registry import build_engines
 
     settings = load_settings(auth_mode="none")
     engines = build_engines(settings)
@@ -215,10 +217,11 @@ async def overload(url: str, seconds: float, concurrency: int, headers: dict[str
                 refusal_lat.append(time.perf_counter() - t)
                 await asyncio.sleep(0.2)
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300,
-                                 limits=httpx.Limits(max_connections=concurrency + 4)) as c:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=300, limits=httpx.Limits(max_connections=concurrency + 4)
+    ) as c:
         await asyncio.gather(*(client(c) for _ in range(concurrency)))
-    bad = {k: v for k, v in codes.items() if k >= 500 and k not in (503, 504) or k == -1}
+    bad = {k: v for k, v in codes.items() if (k >= 500 and k not in (503, 504)) or k == -1}
     return {"codes": codes, "bad_5xx": bad, "refusal_p99_ms": pct(refusal_lat, 99) * 1000}
 
 

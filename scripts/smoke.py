@@ -1,6 +1,6 @@
 """Smoke checks against a running service. Each exits non-zero, loudly, on a wrong answer.
 
-    python scripts/smoke.py {health,ocr,batch,structure,extraction,gpu-verify} --base-url URL --api-key KEY
+python scripts/smoke.py {health,ocr,batch,structure,extraction,gpu-verify} --base-url URL --api-key KEY
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def _norm(s: str) -> str:
 
 def expect(cond: bool, what: str, body: Any = None) -> None:
     if not cond:
-        extra = f"\n--- response ---\n{json.dumps(body, ensure_ascii=False, indent=1)[:3000]}" if body is not None else ""
+        extra = (
+            f"\n--- response ---\n{json.dumps(body, ensure_ascii=False, indent=1)[:3000]}" if body is not None else ""
+        )
         raise SmokeFailure(what + extra)
     print(f"  ok  {what}")
 
@@ -66,7 +68,10 @@ def smoke_ocr(c: httpx.Client) -> None:
     expect(len(lines) >= 8, f"{len(lines)} lines with boxes")
     expect(all(len(ln["box"]) == 4 and len(ln["bbox"]) == 4 for ln in lines), "every line has box and bbox")
     r = c.post("/ocr", files={"file": ("bad.png", b"not an image", "image/png")})
-    expect(r.status_code == 415 and "error" in r.json(), f"garbage upload is 415 with the error envelope (got {r.status_code})")
+    expect(
+        r.status_code == 415 and "error" in r.json(),
+        f"garbage upload is 415 with the error envelope (got {r.status_code})",
+    )
 
 
 def smoke_batch(c: httpx.Client) -> None:

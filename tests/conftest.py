@@ -35,7 +35,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = REPO / "artifacts" / f"server-{port}.log"
         self.log_path.parent.mkdir(exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115
+        self._log = open(self.log_path, "wb")
         full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app"], cwd=REPO, env=full_env, stdout=self._log, stderr=subprocess.STDOUT

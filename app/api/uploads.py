@@ -27,7 +27,7 @@ def check_content_length(request: Request, max_bytes: int, files: int = 1) -> No
 
 
 async def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
-    if file is None or not isinstance(file, UploadFile) and not hasattr(file, "read"):
+    if file is None or (not isinstance(file, UploadFile) and not hasattr(file, "read")):
         raise AppError(ErrorCode.MISSING_FILE)
     chunks = []
     size = 0
@@ -49,7 +49,7 @@ async def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
 
 
 async def _watch_disconnect(request: Request) -> None:
-    while not await request.is_disconnected():
+    while not await request.is_disconnected():  # noqa: ASYNC110 (polling the ASGI receive channel)
         await asyncio.sleep(0.25)
 
 

@@ -105,9 +105,41 @@ class Settings(BaseSettings):
     chatocr_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
     chatocr_timeout_s: float = Field(20.0, gt=0)
     aws_region: str = "ap-northeast-2"
+    # directory of user extraction templates (*.yaml|*.yml|*.json), added to the built-in ones
+    extraction_templates_dir: Path | None = None
 
     # --- jobs ---
     data_dir: Path = REPO_ROOT / ".data"
+    # `local`: jobs run on this process's engine workers, state in SQLite + files under DATA_DIR/jobs.
+    # `celery`: Celery workers (Redis broker), files in S3 (JOBS_BUCKET), state in DATABASE_URL.
+    jobs_backend: Literal["local", "celery"] = "local"
+    job_ttl_hours: float = Field(72.0, gt=0)  # finished jobs (record, files, result) are deleted after this
+    jobs_max_pages: int = Field(500, gt=0)  # pages per job (all files together)
+    jobs_max_upload_mb: float = Field(200.0, gt=0)  # per file
+    jobs_max_files: int = Field(20, gt=0)
+    jobs_max_active_per_key: int = Field(100, ge=1)  # queued + running jobs per API key (429 beyond)
+    jobs_concurrency: int = Field(1, ge=1)  # jobs one process (or one Celery worker) runs at once
+    jobs_chunk_pages: int = Field(2, ge=1)  # pages a job has in the engine queue at once (fair to sync)
+    jobs_page_timeout_s: float = Field(300.0, gt=0)
+    jobs_lease_s: float = Field(30.0, gt=1)  # a running job whose runner stops heart-beating is taken over
+    jobs_max_attempts: int = Field(2, ge=1)  # an interrupted job is retried once, then failed
+    jobs_bucket: str | None = None
+    jobs_s3_prefix: str = "jobs/"
+    s3_endpoint_url: str | None = None  # MinIO/LocalStack; unset for AWS S3
+    database_url: str | None = None  # e.g. postgresql+psycopg://ocr:…@db:5432/ocr (celery mode)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    celery_broker_url: str | None = None  # default REDIS_URL
+    celery_result_backend: str | None = None  # default REDIS_URL
+    job_webhook_secret: str | None = None  # HMAC-SHA256 key for callback_url signatures (required to use them)
+    job_webhook_timeout_s: float = Field(10.0, gt=0)
+    job_webhook_attempts: int = Field(3, ge=1)
+    job_webhook_allow_private: bool = False  # allow callback_url on loopback/private addresses (tests, VPCs)
+
+    # --- model server (split mode) ---
+    model_server_port: int = Field(8001, ge=1, le=65535)
+    model_server_connect_retries: int = Field(2, ge=0)
+    model_server_max_connections: int = Field(32, ge=1)
+    model_server_api_key: str | None = None  # when set, the model server requires it (x-api-key) and the API sends it
 
     @field_validator("api_key", "cognito_audience", "allowed_origins", mode="before")
     @classmethod
@@ -136,6 +168,27 @@ class Settings(BaseSettings):
             if not self.cognito_audience:
                 raise ValueError("COGNITO_AUDIENCE: required when AUTH_MODE=cognito (app client id)")
         return self
+
+    @model_validator(mode="after")
+    def _jobs_consistency(self) -> Settings:
+        if self.jobs_backend == "celery":
+            if not self.jobs_bucket:
+                raise ValueError("JOBS_BUCKET: required when JOBS_BACKEND=celery (job files live in S3)")
+            if not self.database_url:
+                raise ValueError("DATABASE_URL: required when JOBS_BACKEND=celery (e.g. postgresql+psycopg://…)")
+        return self
+
+    @property
+    def jobs_max_upload_bytes(self) -> int:
+        return int(self.jobs_max_upload_mb * 1024 * 1024)
+
+    @property
+    def broker_url(self) -> str:
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def result_backend_url(self) -> str:
+        return self.celery_result_backend or self.redis_url
 
     @property
     def jwks_url(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import psutil
 from prometheus_client import (
@@ -38,19 +39,27 @@ QUEUE_REJECTED = Counter(
     "ocr_queue_rejected_total", "Work refused because the queue was full (429)", ["queue"], registry=REGISTRY
 )
 QUEUE_WAIT = Histogram(
-    "ocr_queue_wait_seconds", "Time from enqueue to a worker picking the item", ["queue"],
-    buckets=LATENCY_BUCKETS, registry=REGISTRY,
+    "ocr_queue_wait_seconds",
+    "Time from enqueue to a worker picking the item",
+    ["queue"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
 )
 DROPPED = Counter(
-    "ocr_work_dropped_total", "Queued work dropped before compute (client gone or deadline passed)",
-    ["queue", "reason"], registry=REGISTRY,
+    "ocr_work_dropped_total",
+    "Queued work dropped before compute (client gone or deadline passed)",
+    ["queue", "reason"],
+    registry=REGISTRY,
 )
 BATCH_SIZE = Histogram(
     "ocr_batch_size", "Items per engine batch", ["stage"], buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=REGISTRY
 )
 STAGE_SECONDS = Histogram(
-    "ocr_inference_stage_seconds", "Time per pipeline stage (decode, orientation, det, rec, layout, table)",
-    ["stage"], buckets=LATENCY_BUCKETS, registry=REGISTRY,
+    "ocr_inference_stage_seconds",
+    "Time per pipeline stage (decode, orientation, det, rec, layout, table)",
+    ["stage"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
 )
 PAGES = Counter("ocr_pages_processed_total", "Pages processed", ["task", "source"], registry=REGISTRY)
 MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
@@ -59,7 +68,7 @@ MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the se
 class _MemoryCollector:
     """Process RSS (also covered by process_resident_memory_bytes, kept for dashboards) and GPU via NVML."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         rss = GaugeMetricFamily("ocr_process_rss_bytes", "Resident set size of this process")
         rss.add_metric([], float(psutil.Process(os.getpid()).memory_info().rss))
         yield rss

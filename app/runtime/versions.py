@@ -50,6 +50,6 @@ def version_info(service: Any) -> VersionInfo:
             v["compiled_with_cuda"] = v["compiled_with_cuda"] or (
                 "CUDAExecutionProvider" in onnxruntime.get_available_providers()
             )
-        except Exception:
+        except ImportError:  # an image without ONNX Runtime (paddle backend only)
             pass
     return VersionInfo(device=device, **v)

@@ -284,5 +284,9 @@ class Admission:
             self._avg_service_s = 0.8 * self._avg_service_s + 0.2 * took
 
     def snapshot(self) -> dict[str, int]:
-        return {"waiting": self.waiting, "active": self.active, "max_waiting": self.max_waiting,
-                "concurrency": self.concurrency}
+        return {
+            "waiting": self.waiting,
+            "active": self.active,
+            "max_waiting": self.max_waiting,
+            "concurrency": self.concurrency,
+        }

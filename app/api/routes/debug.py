@@ -6,15 +6,14 @@ import asyncio
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api.deps import PrincipalDep, get_service
 from app.api.schemas import DebugPaddleResponse
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.observability.gpu import gpu_summary
-from app.runtime.versions import package_versions
-from fastapi import Depends
 from app.runtime.service import Service
+from app.runtime.versions import package_versions
 
 router = APIRouter(tags=["diagnostics"])
 
@@ -32,9 +31,7 @@ async def debug_paddle(_: PrincipalDep, service: Service = Depends(get_service))
     started = time.perf_counter()
     error = None
     try:
-        ok = bool(
-            await asyncio.wait_for(service.run_check(), timeout=settings.request_timeout_s)
-        )
+        ok = bool(await asyncio.wait_for(service.run_check(), timeout=settings.request_timeout_s))
     except TimeoutError:
         raise AppError(ErrorCode.TIMEOUT, "run_check did not finish in time") from None
     except Exception as exc:  # the check itself failing is the answer, not a 500

@@ -38,9 +38,12 @@ DOC_ERRORS = (
 )
 
 LangForm = Annotated[
-    str | None, Form(description="PaddleOCR language code (korean, en, ch, chinese_cht, japan, latin); default OCR_DEFAULT_LANG")
+    str | None,
+    Form(description="PaddleOCR language code (korean, en, ch, chinese_cht, japan, latin); default OCR_DEFAULT_LANG"),
 ]
-PagesForm = Annotated[str | None, Form(description="Pages to read, e.g. `1-3,5` (1-based); default all, at most MAX_PAGES")]
+PagesForm = Annotated[
+    str | None, Form(description="Pages to read, e.g. `1-3,5` (1-based); default all, at most MAX_PAGES")
+]
 MinConfForm = Annotated[float, Form(ge=0.0, le=1.0, description="Lines with a lower confidence are dropped")]
 OrientForm = Annotated[bool, Form(description="Detect and correct 90/180/270 page rotation")]
 
