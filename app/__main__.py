@@ -46,7 +46,7 @@ def main() -> int:
 class DrainingServer(uvicorn.Server):
     """On the first SIGTERM/SIGINT: /health turns 503 `draining` and new work is refused at once; after
     DRAIN_DELAY_S uvicorn stops listening and waits up to SHUTDOWN_GRACE_S for in-flight requests.
-    A second signal exits immediately (uvicorn's own behaviour)."""
+    A second signal exits immediately. A drained shutdown exits 0."""
 
     def __init__(self, config: uvicorn.Config, service: Any, drain_delay_s: float) -> None:
         super().__init__(config)
@@ -55,8 +55,10 @@ class DrainingServer(uvicorn.Server):
         self._draining = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # uvicorn re-raises captured signals after shutdown (the process would die by SIGTERM); a drained
+        # shutdown is a clean one, so exit 0 instead: set the flags ourselves.
         if self._draining:
-            super().handle_exit(sig, frame)
+            self.force_exit = True
             return
         self._draining = True
         self._service.status = "draining"
@@ -65,9 +67,12 @@ class DrainingServer(uvicorn.Server):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            super().handle_exit(sig, frame)
+            self.should_exit = True
             return
-        loop.call_later(self._drain_delay_s, lambda: uvicorn.Server.handle_exit(self, sig, frame))
+        loop.call_later(self._drain_delay_s, self._stop_listening)
+
+    def _stop_listening(self) -> None:
+        self.should_exit = True
 
 
 def _serve_metrics(host: str, port: int) -> None:

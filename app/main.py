@@ -21,6 +21,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.observability import metrics
 from app.runtime.service import EngineFactory, Service
+from app.web import mount_web
 
 log = logging.getLogger("app")
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.include_router(extraction.router)
     app.include_router(debug.router)
     _mount_docs(app)
+    mount_web(app)
 
     if settings.metrics_port is None:
 

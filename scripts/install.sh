@@ -13,6 +13,10 @@ POETRY_VERSION=2.5.1
 TOOLS_DIR=${TOOLS_DIR:-.tools}
 POETRY="$TOOLS_DIR/poetry/bin/poetry"
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng fonts-nanum fonts-dejavu-core libgl1 libglib2.0-0)
+# the test suite also needs: a browser for the web page's end-to-end tests, Redis/PostgreSQL for the job backends
+if [[ "${INSTALL_GROUPS:-all}" != main ]]; then
+  APT_PACKAGES+=(chromium chromium-driver redis-server postgresql)
+fi
 export POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_NO_INTERACTION=1
 
 log() { printf '[install] %s\n' "$*" >&2; }
