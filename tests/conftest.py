@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,12 +78,16 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     """The real service with the real offline engines, shared by the integration tests."""
-    srv = LiveServer({"AUTH_MODE": "api-key", "API_KEY": TEST_KEY, "LOG_FORMAT": "json"}, free_port())
+    data_dir = tempfile.mkdtemp(prefix="ocr-live-")
+    srv = LiveServer(
+        {"AUTH_MODE": "api-key", "API_KEY": TEST_KEY, "LOG_FORMAT": "json", "DATA_DIR": data_dir}, free_port()
+    )
     try:
         srv.wait_ready(timeout=180)
         yield srv
     finally:
         srv.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ class VersionInfo(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok", "loading", "draining", "failed"]
+    status: Literal["ok", "degraded", "loading", "draining", "failed"]
     models_loaded: bool
     version: VersionInfo
     queue: dict[str, Any] | None = None

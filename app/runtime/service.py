@@ -70,6 +70,13 @@ class Service:
             ),
         }
         self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
+        # Split mode (OCR_MODEL_SERVER_URL): every task goes to the model server (app/engines/remote.py);
+        # the local pools are never started, so no model is loaded in this process.
+        self.remote: Any = None
+        if settings.ocr_model_server_url:
+            from app.engines.remote import RemoteEngines
+
+            self.remote = RemoteEngines(settings)
         self.admission = Admission(settings.max_concurrent_requests, settings.queue_max_size)
         self._load_task: asyncio.Task[None] | None = None
         self.loaded_at: float | None = None
@@ -81,6 +88,10 @@ class Service:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.remote is not None:
+            await self.remote.start()
+            self.status = "ok"
+            return
         for pool in self.pools.values():
             pool.start()
         if self.settings.preload_models:
@@ -110,6 +121,8 @@ class Service:
 
     @property
     def models_loaded(self) -> bool:
+        if self.remote is not None:
+            return bool(self.remote.model_loaded)
         return all(pool.loaded for pool in self.pools.values())
 
     async def drain(self, grace_s: float) -> bool:
@@ -126,6 +139,8 @@ class Service:
     async def stop(self) -> None:
         if self._load_task:
             self._load_task.cancel()
+        if self.remote is not None:
+            await self.remote.aclose()
         for pool in self.pools.values():
             await asyncio.to_thread(pool.stop)
         metrics.MODELS_LOADED.set(0)
@@ -140,6 +155,8 @@ class Service:
             raise AppError(ErrorCode.NOT_READY, "The service is shutting down.", headers={"Retry-After": "5"})
 
     async def submit(self, kind: str, payload: Any, deadline: float | None = None, pool: str | None = None) -> Any:
+        if self.remote is not None:
+            return await self.remote.submit(kind, payload, deadline)
         target = self.pools[pool or self._routes[kind]]
         if not target.loaded:
             await asyncio.to_thread(target.wait_loaded)
@@ -147,13 +164,27 @@ class Service:
 
     async def run_check(self) -> bool:
         """A small real inference on every pool (each on the thread that owns its engines)."""
+        if self.remote is not None:
+            return bool(await self.remote.run_check())
         results = [await self.submit("call", lambda e: e.run_check(), pool=name) for name in self.pools]
         return all(bool(r) for r in results)
 
     def engines(self, pool: str = "rec") -> Any:
         """An engine set for read-only facts (describe/versions). Never for inference."""
+        if self.remote is not None:
+            return self.remote
         workers = self.pools[pool]
         return workers.engines[0] if workers.engines else None
+
+    def supports(self, kind: str) -> bool:
+        """Whether a task kind can run here (e.g. `layout` for /structure; split mode serves OCR only)."""
+        if self.remote is not None:
+            return kind in ("detect", "recognize", "call")
+        return kind in self._routes
+
+    def remote_status(self) -> dict[str, Any] | None:
+        """Split mode: the model server's reachability for /health (`ok` | `degraded`); else None."""
+        return self.remote.status() if self.remote is not None else None
 
     def queue_depths(self) -> dict[str, int]:
         return {name: pool.depth() for name, pool in self.pools.items()}

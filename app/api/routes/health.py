@@ -15,17 +15,23 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/health",
     response_model=HealthResponse,
-    summary="Readiness: 200 when models are loaded and work is accepted, 503 while loading or draining",
+    summary="Readiness: 200 when work is accepted (`ok`, or `degraded` in split mode with the model server down), "
+    "503 while loading, draining or failed",
     responses={503: {"model": HealthResponse, "description": "Loading, draining or failed to load"}},
 )
 async def health(request: Request) -> JSONResponse:
     service: Service = request.app.state.service
+    remote = service.remote_status()
+    status = service.status
+    if status == "ok" and remote is not None and remote.get("status") != "ok":
+        # split mode, model server unreachable: still 200 (jobs are accepted and wait), but say so
+        status = "degraded"
     body = HealthResponse(
-        status=service.status,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
         models_loaded=service.models_loaded,
         version=version_info(service),
         queue=service.admission.snapshot(),
-        model_server=service.remote_status() if hasattr(service, "remote_status") else None,
+        model_server=remote,
         error=service.error,
     )
     return JSONResponse(status_code=200 if service.ready else 503, content=body.model_dump(exclude_none=True))

@@ -1,0 +1,44 @@
+"""`python -m app.model_server`: the engines behind HTTP on HOST:MODEL_SERVER_PORT (default 8001).
+
+The same image as the API, started with a different command; SIGTERM drains like the API does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from app.core.config import AuthMode, SettingsError, load_settings
+
+
+def main() -> int:
+    try:
+        # AUTH_MODE/API_KEY are the API's; the model server is internal and checks MODEL_SERVER_API_KEY only
+        settings = load_settings(auth_mode=AuthMode.NONE)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from app.__main__ import DrainingServer
+    from app.model_server.app import create_model_server_app
+
+    app = create_model_server_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.model_server_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
+        timeout_keep_alive=75,
+    )
+    server = DrainingServer(config, app.state.service, settings.drain_delay_s)
+    asyncio.run(server.serve())
+    logging.getLogger("app.model_server").info("exited cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The model server (split mode): the same engines and runtime as the API, behind a small HTTP surface.
+
+    POST /predict    form: image (a page: PNG/JPEG/TIFF/BMP/WebP, or a PDF with `page`), lang,
+                     detect_orientation, min_confidence, raw
+                     → {"status": "ok", "full_text", "text_boxes": [{"text", "confidence", "box", "bbox"}],
+                        "width", "height", "rotation", "lang", "engine", "timings_ms",
+                        "detections": [...] (raw=true: every detected line in detection order, unfiltered)}
+    POST /recognize  form: images (repeated line crops), lang → {"results": [{"text", "confidence"}]}
+    GET  /health     → {"status": "healthy", "model_loaded": true, …} (503 while loading or draining)
+    GET  /metrics    Prometheus text
+
+Pages go through `Service` (engine pools, dynamic batching across concurrent requests), exactly as in
+the API process; the API's remote client (app/engines/remote.py) sends `raw=true` and applies the
+OCR pipeline's own filtering and reading order, so both modes give the same text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from app import __version__
+from app.api.deps import limits_from, resolve_lang
+from app.api.errors import install_error_handlers
+from app.api.middleware import RequestContextMiddleware
+from app.api.uploads import check_content_length, deadline_in, read_upload
+from app.core.config import Settings, get_settings
+from app.core.errors import AppError, ErrorCode
+from app.core.logging import configure_logging
+from app.documents import Limits, decode_document
+from app.observability import metrics
+from app.pipelines.reading_order import sort_reading_order
+from app.pipelines.types import Line
+from app.runtime.service import EngineFactory, Service
+from app.runtime.tasks import DetectJob, DetectResult, RecognizeJob
+from app.runtime.versions import package_versions
+
+log = logging.getLogger("app.model_server")
+
+MAX_CROPS = 512
+
+
+def _settings_for_server(settings: Settings) -> Settings:
+    """The model server always runs its engines in-process (never forwards to another model server)."""
+    return settings.model_copy(update={"ocr_model_server_url": None})
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    service.check_ready()
+    return service
+
+
+def _check_key(request: Request) -> None:
+    expected = request.app.state.settings.model_server_api_key
+    if not expected:
+        return
+    got = request.headers.get("x-api-key") or ""
+    if not hmac.compare_digest(got.encode(), expected.encode()):
+        raise AppError(ErrorCode.UNAUTHENTICATED, "Missing or wrong x-api-key (MODEL_SERVER_API_KEY).")
+
+
+ServiceDep = Annotated[Service, Depends(_service)]
+
+
+def create_model_server_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:
+    settings = _settings_for_server(settings or get_settings())
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service: Service = app.state.service
+        await service.start()
+        log.info("model server started", extra={"version": __version__, "device": settings.ocr_device})
+        try:
+            yield
+        finally:
+            await service.drain(settings.shutdown_grace_s)
+            await service.stop()
+            log.info("model server stopped")
+
+    app = FastAPI(
+        title="OCR model server",
+        version=__version__,
+        description="The OCR engines behind HTTP, for split deployments (OCR_MODEL_SERVER_URL on the API).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = Service(settings, engine_factory)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get("/health", summary="200 with model_loaded=true when the engines are loaded and work is accepted")
+    async def health(request: Request) -> JSONResponse:
+        service: Service = request.app.state.service
+        engines = service.engines()
+        body: dict[str, Any] = {
+            "status": "healthy" if service.ready and service.models_loaded else service.status,
+            "model_loaded": service.models_loaded,
+            "version": __version__,
+            "versions": package_versions(),
+            "device": settings.ocr_device,
+            "engine": engines.describe(settings.ocr_default_lang) if engines is not None else None,
+            "queue": service.queue_depths(),
+        }
+        if service.error:
+            body["error"] = service.error
+        ok = service.ready and service.models_loaded
+        return JSONResponse(status_code=200 if ok else 503, content=body)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.post("/predict", summary="OCR one page image", dependencies=[Depends(_check_key)])
+    async def predict(
+        request: Request,
+        service: ServiceDep,
+        image: Annotated[UploadFile, File(description="The page: an image, or a PDF (see `page`)")],
+        lang: Annotated[str | None, Form()] = None,
+        detect_orientation: Annotated[bool, Form()] = True,
+        min_confidence: Annotated[float, Form(ge=0.0, le=1.0)] = 0.5,
+        raw: Annotated[bool, Form(description="Also return every detected line, unfiltered")] = False,
+        page: Annotated[int, Form(ge=1)] = 1,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        # a page the API decoded can be a larger PNG than MAX_UPLOAD_MB (a photo-like scan at MAX_PIXELS)
+        max_bytes = max(settings.max_upload_bytes, settings.max_pixels * 4)
+        check_content_length(request, max_bytes)
+        language = resolve_lang(lang, settings)
+        data = await read_upload(image, max_bytes)
+        limits = limits_from(settings)
+        limits = Limits(max_bytes, limits.max_pixels, limits.max_pages, limits.pdf_dpi)
+        doc = await asyncio.to_thread(decode_document, data, limits, str(page))
+        pixels = doc.pages[0].image
+        decoded = time.perf_counter()
+        deadline = deadline_in(settings.request_timeout_s)
+        async with asyncio.timeout(settings.request_timeout_s):
+            det: DetectResult = await service.submit("detect", DetectJob(pixels, detect_orientation), deadline)
+            recs = await service.submit("recognize", RecognizeJob(language, det.crops), deadline) if det.crops else []
+        lines = []
+        detections = []
+        for quad, rec in zip(det.quads, recs, strict=True):
+            box = [[float(x), float(y)] for x, y in quad]
+            detections.append({"box": box, "text": rec.text, "confidence": float(rec.confidence)})
+            text = rec.text.strip()
+            if text and rec.confidence >= min_confidence:
+                lines.append(Line.from_box(text, float(rec.confidence), box))
+        lines = sort_reading_order(lines, lambda ln: ln.bbox)
+        metrics.PAGES.labels("predict", "ocr").inc()
+        engines = service.engines()
+        body: dict[str, Any] = {
+            "status": "ok",
+            "full_text": "\n".join(ln.text for ln in lines),
+            "text_boxes": [ln.to_dict() for ln in lines],
+            "width": det.width,
+            "height": det.height,
+            "rotation": det.rotation,
+            "lang": language,
+            "engine": engines.describe(language) if engines is not None else None,
+            "timings_ms": {
+                "decode": round((decoded - started) * 1000, 1),
+                "total": round((time.perf_counter() - started) * 1000, 1),
+            },
+        }
+        if raw:
+            body["detections"] = detections
+        return body
+
+    @app.post("/recognize", summary="Recognise text-line crops", dependencies=[Depends(_check_key)])
+    async def recognize(
+        request: Request,
+        service: ServiceDep,
+        images: Annotated[list[UploadFile], File(description="Line crops (repeated field)")],
+        lang: Annotated[str | None, Form()] = None,
+    ) -> dict[str, Any]:
+        if len(images) > MAX_CROPS:
+            raise AppError(ErrorCode.TOO_MANY_FILES, f"At most {MAX_CROPS} crops per request.")
+        check_content_length(request, settings.max_upload_bytes)
+        language = resolve_lang(lang, settings)
+        crops = []
+        for upload in images:
+            data = await read_upload(upload, settings.max_upload_bytes)
+            doc = await asyncio.to_thread(decode_document, data, limits_from(settings), "1")
+            crops.append(doc.pages[0].image)
+        deadline = deadline_in(settings.request_timeout_s)
+        async with asyncio.timeout(settings.request_timeout_s):
+            recs = await service.submit("recognize", RecognizeJob(language, crops), deadline)
+        return {"results": [{"text": r.text, "confidence": float(r.confidence)} for r in recs]}
+
+    return app

@@ -1,0 +1,172 @@
+"""Job documents: stage uploads to disk without holding them in memory, count and check pages up front,
+and decode a few pages at a time while a job runs (a 500-page PDF is never rendered all at once)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from app.core.errors import AppError, ErrorCode
+from app.documents import Document, Limits, check_pixels, decode_document, parse_pages, sniff
+from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported
+
+_CHUNK = 1024 * 1024
+_SNIFF_BYTES = 64 * 1024
+
+
+class AsyncReadable(Protocol):
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(slots=True)
+class StagedFile:
+    path: Path
+    filename: str | None
+    size: int
+    sha256: str
+
+
+@dataclass(slots=True)
+class Inspected:
+    kind: str
+    page_count: int
+    pages: list[int]
+
+
+def staging_dir(data_dir: Path) -> Path:
+    """A fresh private directory for one submission's uploads (same filesystem as the job store)."""
+    root = data_dir / "jobs" / ".incoming"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="sub-", dir=root))
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def stage_upload(upload: AsyncReadable, dest: Path, max_bytes: int) -> StagedFile:
+    """Stream an upload to `dest` in 1 MiB chunks (hashing it); FILE_TOO_LARGE / EMPTY_FILE as /ocr."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(dest, "wb") as out:  # noqa: ASYNC230 - local disk, 1 MiB writes
+        while True:
+            chunk = await upload.read(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise AppError(
+                    ErrorCode.FILE_TOO_LARGE,
+                    f"The file {upload.filename or ''!r} is larger than the {max_bytes / 2**20:g} MB limit "
+                    "for jobs (JOBS_MAX_UPLOAD_MB).".replace(" ''", ""),
+                    details={"limit_bytes": max_bytes},
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise AppError(
+            ErrorCode.EMPTY_FILE, f"The uploaded file {upload.filename or ''!r} is empty.".replace(" ''", "")
+        )
+    return StagedFile(dest, upload.filename, size, digest.hexdigest())
+
+
+def _unsupported(head: bytes, filename: str | None) -> AppError:
+    looks_like = describe_unsupported(head)
+    what = f"This looks like {looks_like}, which is not supported" if looks_like else "The file type is not supported"
+    name = f" ({filename})" if filename else ""
+    return AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"{what}{name}. Accepted types: {ACCEPTED_DESCRIPTION}.")
+
+
+def inspect_file(path: Path, limits: Limits, pages: str | None, filename: str | None = None) -> Inspected:
+    """Type, page count and selected pages of a staged document, with every selected page's size checked
+    from headers (so a job never fails at page 300 for a limit it could have been refused for at once).
+    Synchronous: call it from a thread."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    kind = sniff(head)
+    if kind is None:
+        raise _unsupported(head, filename)
+    if kind == "pdf":
+        return _inspect_pdf(path, limits, pages)
+    if kind == "tiff":
+        return _inspect_tiff(path, limits, pages)
+    # single-page rasters: decoding the header is cheap; pixels are checked by the decoder at run time
+    selected = parse_pages(pages, 1, limits.max_pages)
+    return Inspected(kind, 1, selected)
+
+
+def _inspect_pdf(path: Path, limits: Limits, pages: str | None) -> Inspected:
+    import pypdfium2 as pdfium
+
+    from app.documents.pdf import PDFIUM_LOCK, _open
+
+    with PDFIUM_LOCK:
+        pdf = _open(path.read_bytes())
+        try:
+            total = len(pdf)
+            selected = parse_pages(pages, total, limits.max_pages)
+            for number in selected:
+                try:
+                    w_pt, h_pt = pdf.get_page_size(number - 1)
+                except pdfium.PdfiumError as exc:
+                    raise AppError(ErrorCode.CORRUPT_DOCUMENT, f"Page {number} of the PDF could not be read.") from exc
+                w = round(w_pt / 72.0 * limits.pdf_dpi)
+                h = round(h_pt / 72.0 * limits.pdf_dpi)
+                check_pixels(w, h, limits, page=number, dpi=limits.pdf_dpi)
+        finally:
+            pdf.close()
+    return Inspected("pdf", total, selected)
+
+
+def _inspect_tiff(path: Path, limits: Limits, pages: str | None) -> Inspected:
+    from PIL import TiffImagePlugin
+
+    try:
+        im = TiffImagePlugin.TiffImageFile(io.BytesIO(path.read_bytes()))
+    except Exception as exc:
+        raise AppError(ErrorCode.CORRUPT_DOCUMENT, "The TIFF image could not be read.") from exc
+    try:
+        total = int(getattr(im, "n_frames", 1))
+        selected = parse_pages(pages, total, limits.max_pages)
+        for number in selected:
+            im.seek(number - 1)
+            check_pixels(im.size[0], im.size[1], limits, page=number)
+    except AppError:
+        raise
+    except Exception as exc:
+        raise AppError(ErrorCode.CORRUPT_DOCUMENT, "The TIFF image could not be read.") from exc
+    finally:
+        im.close()
+    return Inspected("tiff", total, selected)
+
+
+def decode_pages(data: bytes, limits: Limits, pages: list[int]) -> Document:
+    """Decode just these pages (synchronous, CPU-bound: call from a thread)."""
+    chunk_limits = Limits(
+        max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, max_pages=len(pages), pdf_dpi=limits.pdf_dpi
+    )
+    return decode_document(data, chunk_limits, ",".join(str(p) for p in pages))
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write then rename, fsync'd: a kill -9 leaves either the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
