@@ -80,11 +80,14 @@ class Settings(BaseSettings):
     ocr_device: str = "cpu"
     ocr_engine_backend: Literal["onnxruntime", "paddle"] = "onnxruntime"
     models_dir: Path = REPO_ROOT / "models"
-    ocr_det_model: str = "PP-OCRv5_mobile_det"
-    ocr_rec_model: str = "PP-OCRv5_mobile_rec"
+    # defaults chosen by measurement (docs/accuracy.md): best CER and robustness offline, faster than v5
+    ocr_det_model: str = "PP-OCRv6_small_det"
+    ocr_rec_model: str = "PP-OCRv6_small_rec"
     ocr_korean_rec_model: str | None = None
     ocr_orientation_model: str = "PP-LCNet_x1_0_doc_ori"
     ocr_cpu_threads: int = Field(0, ge=0)
+    # crops per recognizer call; 0 = auto (1 on CPU, measured fastest; MAX_BATCH_SIZE on a GPU)
+    ocr_rec_batch_size: int = Field(0, ge=0)
     tessdata_dir: Path | None = None
     ocr_model_server_url: str | None = None
     model_server_timeout: float = Field(60.0, gt=0)

@@ -1,0 +1,173 @@
+"""Pieces shared by every page reader: quad crops, reading order, a plain det -> crop -> rec loop,
+and the character error rate used by the accuracy evaluation and the tests.
+
+The service's batched runtime (app/runtime/) builds on :func:`crop_quad` and :func:`reading_order`;
+:func:`read_page_sync` is the simple synchronous reference used by scripts/eval_accuracy.py and tests.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from app.engines.base import Quad, Recognized, TextDetector, TextRecognizer
+
+# a crop this much taller than wide is a vertical line: turn it so that it reads left to right
+VERTICAL_RATIO = 1.5
+
+
+def _to_rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2RGB)
+    return image
+
+
+def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
+    """Perspective-crop the text quad (4 points clockwise from top-left) out of an RGB image.
+
+    The output is upright for horizontal text: width = the longer of the top/bottom edges, height = the
+    longer of the left/right edges. Crops much taller than wide (vertical text) are turned 90° counter-
+    clockwise so the recognizer sees a horizontal line. Returns an empty (0-size) array for a degenerate quad.
+    """
+    pts = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+    width = round(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[3] - pts[2])))
+    height = round(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+    image = _to_rgb(image)
+    if width < 1 or height < 1:
+        return np.zeros((0, 0, 3), dtype=np.uint8)
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, dst)
+    crop = cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    if height >= VERTICAL_RATIO * width:
+        crop = np.ascontiguousarray(np.rot90(crop))
+    return crop
+
+
+def order_quad(points: np.ndarray) -> Quad:
+    """4 points in any order -> float32 (4, 2), clockwise from top-left (image coordinates, y down)."""
+    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()  # y - x
+    tl, br = pts[np.argmin(s)], pts[np.argmax(s)]
+    tr, bl = pts[np.argmin(d)], pts[np.argmax(d)]
+    out = np.stack([tl, tr, br, bl]).astype(np.float32)
+    if len({tuple(p) for p in out.tolist()}) < 4:  # ambiguous (e.g. 45° square): sort by angle instead
+        c = pts.mean(axis=0)
+        ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+        out = pts[np.argsort(ang)]
+        start = int(np.argmin(out.sum(axis=1)))
+        out = np.roll(out, -start, axis=0).astype(np.float32)
+    return out
+
+
+# ---------------------------------------------------------------- reading order
+
+
+def _rows(quads: Sequence[Quad]) -> list[list[int]]:
+    """Group quad indices into rows (top to bottom), each row left to right."""
+    if not quads:
+        return []
+    boxes = np.array([[q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()] for q in quads])
+    centers = (boxes[:, 1] + boxes[:, 3]) / 2
+    heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+    rows: list[list[int]] = []
+    row_center: list[float] = []
+    row_height: list[float] = []
+    for i in np.argsort(centers, kind="stable"):
+        placed = False
+        if rows:
+            # same row when the vertical centres are within half the (smaller) line height
+            j = len(rows) - 1
+            if abs(centers[i] - row_center[j]) <= 0.5 * min(heights[i], row_height[j]):
+                rows[j].append(int(i))
+                n = len(rows[j])
+                row_center[j] = (row_center[j] * (n - 1) + centers[i]) / n
+                row_height[j] = max(row_height[j], heights[i])
+                placed = True
+        if not placed:
+            rows.append([int(i)])
+            row_center.append(float(centers[i]))
+            row_height.append(float(heights[i]))
+    return [sorted(r, key=lambda k: boxes[k, 0]) for r in rows]
+
+
+def reading_order(quads: Sequence[Quad]) -> list[int]:
+    """Indices of ``quads`` in reading order: rows top to bottom, left to right within a row."""
+    return [i for row in _rows(quads) for i in row]
+
+
+def reading_rows(quads: Sequence[Quad]) -> list[list[int]]:
+    """Like :func:`reading_order`, but grouped by visual row (boxes of one line split by the detector)."""
+    return _rows(quads)
+
+
+def page_text(results: Sequence[tuple[Quad, Recognized]]) -> str:
+    """Page text: one visual row per line (boxes on the same row joined by a space), rows joined by \\n."""
+    rows = reading_rows([q for q, _ in results])
+    lines = [" ".join(results[i][1].text for i in row if results[i][1].text).strip() for row in rows]
+    return "\n".join(line for line in lines if line)
+
+
+# ---------------------------------------------------------------- synchronous reference pipeline
+
+
+def read_page_sync(
+    detector: TextDetector, recognizer: TextRecognizer, image: np.ndarray
+) -> list[tuple[Quad, Recognized]]:
+    """Detect lines, crop them, recognise all crops as one batch; results in reading order.
+
+    Boxes whose recognised text is empty (blank or unreadable regions) are left out.
+    """
+    image = _to_rgb(image)
+    quads = detector.detect([image])[0]
+    if not quads:
+        return []
+    order = reading_order(quads)
+    quads = [quads[i] for i in order]
+    crops = [crop_quad(image, q) for q in quads]
+    recognized = recognizer.recognize(crops)
+    return [(q, r) for q, r in zip(quads, recognized, strict=True) if r.text.strip()]
+
+
+# ---------------------------------------------------------------- character error rate
+
+
+def levenshtein(a: Sequence[object], b: Sequence[object]) -> int:
+    """Edit distance (insert, delete, substitute; cost 1 each) between two sequences."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def normalize_text(text: str, *, keep_spaces: bool = True) -> str:
+    """NFC; runs of spaces -> one space; blank lines and line-edge spaces removed."""
+    text = unicodedata.normalize("NFC", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if not keep_spaces:
+        text = text.replace(" ", "")
+    return text
+
+
+def cer(hypothesis: str, reference: str, *, keep_spaces: bool = True) -> float:
+    """Character error rate = Levenshtein(hyp, ref) / len(ref), on normalized text (may exceed 1)."""
+    hyp = normalize_text(hypothesis, keep_spaces=keep_spaces)
+    ref = normalize_text(reference, keep_spaces=keep_spaces)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return levenshtein(hyp, ref) / len(ref)

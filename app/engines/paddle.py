@@ -1,0 +1,255 @@
+"""PaddleOCR 3.x module-level engines: text detection, text recognition, document orientation.
+
+Built on ``paddleocr.TextDetection`` / ``TextRecognition`` / ``DocImgOrientationClassification``
+(PaddleX predictors), never on the all-in-one ``PaddleOCR`` pipeline, so the service controls batching.
+
+Backends:
+- ``onnxruntime`` (default, offline): ONNX model dirs from scripts/fetch_models.py, CPU (or GPU with
+  onnxruntime-gpu). ``engine_config`` is the flat ONNX Runtime dict (threads, memory arena).
+- ``paddle`` (production): Paddle-format model dirs, needs paddlepaddle / paddlepaddle-gpu; device
+  ``gpu:0`` on a GPU host.
+
+A ``ModelRef`` with ``path=None`` (only produced when OCR_MODEL_SOURCE=hub) lets PaddleX load the named
+model from its cache (PADDLE_PDX_CACHE_HOME) or its model hosts. Images are RGB uint8 everywhere in
+this service; PaddleX treats arrays as BGR, so every call converts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from app.engines.base import EngineInfo, EngineLoadError, Quad, Recognized
+from app.engines.crops import order_quad
+from app.engines.models import ModelRef
+
+NAME = "paddleocr"
+# PaddleX rejects crops below this size; such crops are answered as empty text
+MIN_CROP_SIDE = 2
+# crops per inference call when not given: on CPU one crop per call is fastest (measured on 2 cores,
+# docs/accuracy.md "Time per stage": batching pads every crop to the widest of its batch); GPUs want batches
+CPU_REC_BATCH = 1
+GPU_REC_BATCH = 16
+
+
+def predictor_kwargs(
+    *,
+    name: str,
+    path: Any,
+    backend: str,
+    device: str,
+    cpu_threads: int = 0,
+    mem_arena: bool = False,
+) -> dict[str, Any]:
+    """Constructor arguments shared by the three PaddleOCR module classes."""
+    kwargs: dict[str, Any] = {
+        "model_name": name,
+        "model_dir": None if path is None else str(path),
+        "engine": backend,
+        "device": device,
+    }
+    if backend == "onnxruntime":
+        cfg: dict[str, Any] = {"enable_cpu_mem_arena": bool(mem_arena)}
+        if cpu_threads > 0:
+            cfg["intra_op_num_threads"] = int(cpu_threads)
+        kwargs["engine_config"] = cfg
+    elif backend == "paddle":
+        if cpu_threads > 0:
+            kwargs["cpu_threads"] = int(cpu_threads)
+    else:
+        raise EngineLoadError(f"unknown OCR engine backend {backend!r} (use onnxruntime or paddle)")
+    return kwargs
+
+
+def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+    try:
+        return cls(**kwargs, **(extra or {}))
+    except Exception as exc:
+        src = kwargs.get("model_dir") or "PaddleX model cache/hub"
+        hint = ""
+        if kwargs.get("engine") == "paddle" and "paddle" in str(exc).lower():
+            hint = " (engine paddle needs the paddlepaddle or paddlepaddle-gpu package)"
+        raise EngineLoadError(
+            f"cannot load {what} model {kwargs['model_name']!r} from {src} "
+            f"(engine {kwargs['engine']}, device {kwargs['device']}): {type(exc).__name__}: {exc}{hint}"
+        ) from exc
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """RGB/RGBA/gray uint8 -> contiguous BGR uint8 (what PaddleX expects of arrays)."""
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    elif image.shape[2] == 4:
+        image = image[:, :, :3]
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def _score(value: Any) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if math.isnan(f):
+        return 0.0
+    return min(1.0, max(0.0, f))
+
+
+class PaddleTextDetector:
+    """DB text-line detector (PP-OCRv5/v6 det). ``detect`` returns quads clockwise from top-left.
+
+    ``limit_type="min", limit_side_len=64`` is what the PaddleOCR pipeline uses: the page is kept at
+    (about) its own resolution, which finds small lines on A4 pages; the module's own default for
+    PP-OCRv5 (max 960) misses lines on 150 dpi pages.
+    """
+
+    def __init__(
+        self,
+        model: ModelRef,
+        *,
+        device: str = "cpu",
+        cpu_threads: int = 0,
+        limit_type: str = "min",
+        limit_side_len: int = 64,
+        max_side_limit: int = 4000,
+        thresh: float | None = None,
+        box_thresh: float | None = None,
+        unclip_ratio: float | None = None,
+    ) -> None:
+        from paddleocr import TextDetection
+
+        kwargs = predictor_kwargs(
+            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+        )
+        extra = {
+            "limit_type": limit_type,
+            "limit_side_len": limit_side_len,
+            "thresh": thresh,
+            "box_thresh": box_thresh,
+            "unclip_ratio": unclip_ratio,
+        }
+        self._predictor = _create(TextDetection, "text detection", kwargs, extra)
+        self._max_side_limit = max_side_limit
+        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"det": model.name})
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[list[Quad]]:
+        out: list[list[Quad]] = [[] for _ in images]
+        # same-shape images can share one batch (the detector keeps each page's own resolution)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, img in enumerate(images):
+            groups.setdefault(tuple(img.shape), []).append(i)
+        for idx in groups.values():
+            batch = [_bgr(images[i]) for i in idx]
+            results = self._predictor.predict(batch, batch_size=len(batch), max_side_limit=self._max_side_limit)
+            for i, res in zip(idx, results, strict=True):
+                polys = res["dt_polys"]
+                quads = []
+                for poly in polys:
+                    q = order_quad(np.asarray(poly, dtype=np.float32))
+                    if _quad_ok(q):
+                        quads.append(q)
+                out[i] = quads
+        return out
+
+    def close(self) -> None:
+        self._predictor.close()
+
+
+def _quad_ok(q: np.ndarray) -> bool:
+    w = max(np.linalg.norm(q[0] - q[1]), np.linalg.norm(q[3] - q[2]))
+    h = max(np.linalg.norm(q[0] - q[3]), np.linalg.norm(q[1] - q[2]))
+    return bool(w >= MIN_CROP_SIDE and h >= MIN_CROP_SIDE)
+
+
+class PaddleTextRecognizer:
+    """CTC text-line recognizer (PP-OCRv5/v6 rec, or a language model such as korean_PP-OCRv5_mobile_rec).
+
+    ``recognize`` takes any number of crops and runs them in batches of at most ``max_batch`` (default:
+    1 on CPU, 16 on GPU): crops are sorted by aspect ratio first (PaddleX pads every crop of a batch to the
+    widest one), then results are put back in the input order. The runtime may hand in crops of several
+    requests at once.
+    """
+
+    def __init__(
+        self,
+        model: ModelRef,
+        *,
+        device: str = "cpu",
+        cpu_threads: int = 0,
+        max_batch: int | None = None,
+    ) -> None:
+        from paddleocr import TextRecognition
+
+        kwargs = predictor_kwargs(
+            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+        )
+        self._predictor = _create(TextRecognition, "text recognition", kwargs)
+        if max_batch is None:
+            max_batch = CPU_REC_BATCH if device == "cpu" else GPU_REC_BATCH
+        self.max_batch = max(1, int(max_batch))
+        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"rec": model.name})
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
+        results: list[Recognized] = [Recognized("", 0.0)] * len(crops)
+        valid = [i for i, c in enumerate(crops) if c.ndim >= 2 and min(c.shape[:2]) >= MIN_CROP_SIDE]
+        valid.sort(key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        for start in range(0, len(valid), self.max_batch):
+            chunk = valid[start : start + self.max_batch]
+            preds = self._predictor.predict([_bgr(crops[i]) for i in chunk], batch_size=len(chunk))
+            for i, pred in zip(chunk, preds, strict=True):
+                results[i] = Recognized(str(pred["rec_text"]), _score(pred["rec_score"]))
+        return results
+
+    def close(self) -> None:
+        self._predictor.close()
+
+
+class PaddleOrientationClassifier:
+    """Whole-page orientation (PP-LCNet_x1_0_doc_ori): 0, 90, 180 or 270 degrees, clockwise.
+
+    Answers below ``min_score`` count as 0 (leave the page as it is): on real pages (rendered A4 pages,
+    photos of documents) the classifier's top score was 0.82-0.93 for all four rotations, while its
+    wrong answers on one-line images, transparent PNGs and a black image scored 0.26-0.77.
+    """
+
+    def __init__(
+        self,
+        model: ModelRef,
+        *,
+        device: str = "cpu",
+        cpu_threads: int = 0,
+        max_batch: int = 8,
+        min_score: float = 0.75,
+    ) -> None:
+        from paddleocr import DocImgOrientationClassification
+
+        kwargs = predictor_kwargs(
+            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+        )
+        self._predictor = _create(DocImgOrientationClassification, "document orientation", kwargs)
+        self.max_batch = max(1, int(max_batch))
+        self.min_score = min_score
+        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"orientation": model.name})
+
+    def classify_scored(self, images: Sequence[np.ndarray]) -> list[tuple[int, float]]:
+        """(angle, score) per image, without the ``min_score`` cut."""
+        out: list[tuple[int, float]] = []
+        for start in range(0, len(images), self.max_batch):
+            chunk = [_bgr(img) for img in images[start : start + self.max_batch]]
+            for pred in self._predictor.predict(chunk, batch_size=len(chunk)):
+                labels, scores = pred["label_names"], pred["scores"]
+                try:
+                    angle = int(labels[0])
+                except (TypeError, ValueError, IndexError):
+                    angle = 0
+                score = _score(scores[0]) if len(scores) else 0.0
+                out.append((angle if angle in (0, 90, 180, 270) else 0, score))
+        return out
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[int]:
+        return [angle if score >= self.min_score else 0 for angle, score in self.classify_scored(images)]
+
+    def close(self) -> None:
+        self._predictor.close()

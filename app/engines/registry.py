@@ -1,0 +1,321 @@
+"""Build the engine set from settings, once per owner thread (never per request).
+
+    engines = build_engines(settings)               # everything
+    engines = build_engines(settings, part="det")   # orientation + detector (the runtime's det pool)
+    engines = build_engines(settings, part="rec")   # recognizers (the runtime's rec pool)
+
+Which recognizer serves which language (SUPPORTED_LANGS):
+- ``korean``: the PaddleOCR model named by OCR_KOREAN_REC_MODEL (e.g. korean_PP-OCRv5_mobile_rec) when it is
+  set and loads; otherwise (and always offline, since no PyPI wheel ships one) PP-OCR detection + Tesseract
+  ``kor+eng`` line recognition, the best offline option measured (docs/accuracy.md).
+- ``en``, ``ch``, ``chinese_cht``, ``japan``, ``latin``: OCR_REC_MODEL (PP-OCRv6_small_rec by default).
+
+Models come from MODELS_DIR (OCR_MODEL_SOURCE=local: only local dirs, a missing one is an EngineLoadError
+at start-up) or, with OCR_MODEL_SOURCE=hub, local dirs first and PaddleX's cache/model hosts for the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from importlib import metadata
+from typing import Any
+
+import cv2
+import numpy as np
+
+from app.core.config import ModelSource, Settings
+from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer
+from app.engines.crops import crop_quad
+from app.engines.languages import SUPPORTED_LANGS
+from app.engines.models import ModelRef, model_dir_for, resolve_model
+from app.engines.paddle import (
+    CPU_REC_BATCH,
+    PaddleOrientationClassifier,
+    PaddleTextDetector,
+    PaddleTextRecognizer,
+)
+
+log = logging.getLogger(__name__)
+
+KOREAN = "korean"
+PARTS = ("all", "det", "rec")
+TESSERACT_LANG = "kor+eng"
+
+
+def _dist_version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+class Engines:
+    """One owner thread's engines. Attributes not built for its ``part`` raise a clear error."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        part: str,
+        detector: TextDetector | None,
+        orientation: OrientationClassifier | None,
+        general: TextRecognizer | None,
+        korean: TextRecognizer | None,
+        korean_fallback: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.part = part
+        self._detector = detector
+        self.orientation = orientation
+        self._general = general
+        self._korean = korean
+        self.korean_fallback = korean_fallback  # why the Korean model configured was not used
+        self._versions: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------ engines
+
+    @property
+    def detector(self) -> TextDetector:
+        if self._detector is None:
+            raise RuntimeError(f"this engine set was built with part={self.part!r}: no detector")
+        return self._detector
+
+    def recognizer_for(self, lang: str) -> TextRecognizer:
+        if lang not in SUPPORTED_LANGS:
+            raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED_LANGS)}")
+        rec = self._korean if lang == KOREAN else self._general
+        if rec is None:
+            raise RuntimeError(f"this engine set was built with part={self.part!r}: no recognizers")
+        return rec
+
+    def recognizers(self) -> list[TextRecognizer]:
+        """The distinct recognizer instances built here."""
+        out: list[TextRecognizer] = []
+        for rec in (self._general, self._korean):
+            if rec is not None and all(rec is not r for r in out):
+                out.append(rec)
+        return out
+
+    # ------------------------------------------------------------ facts
+
+    def _det_name(self) -> str:
+        if self._detector is not None:
+            return self._detector.info.models.get("det", self.settings.ocr_det_model)
+        return self.settings.ocr_det_model
+
+    def _det_backend(self) -> str:
+        return self._detector.info.backend if self._detector is not None else self.settings.ocr_engine_backend
+
+    def _rec_info_for(self, lang: str) -> tuple[str, str, str]:
+        """(name, backend, model) of the recognizer serving ``lang`` (from settings if not built here)."""
+        rec = self._korean if lang == KOREAN else self._general
+        if rec is not None:
+            info = rec.info
+            return info.name, info.backend, info.models.get("rec", "?")
+        if lang == KOREAN and not self.settings.ocr_korean_rec_model:
+            return "tesseract", "tesseract", f"tesseract:{TESSERACT_LANG}"
+        name = (self.settings.ocr_korean_rec_model if lang == KOREAN else None) or self.settings.ocr_rec_model
+        return "paddleocr", self.settings.ocr_engine_backend, name
+
+    def describe(self, lang: str) -> dict[str, Any]:
+        """What answered a request in ``lang``: {"name", "backend", "device", "models": {"det", "rec"}}."""
+        if lang not in SUPPORTED_LANGS:
+            raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED_LANGS)}")
+        rec_name, rec_backend, rec_model = self._rec_info_for(lang)
+        name = "paddleocr" if rec_name == "paddleocr" else f"paddleocr+{rec_name}"
+        backend = self._det_backend()
+        if rec_backend not in (backend, "tesseract"):
+            backend = f"{backend}+{rec_backend}"
+        out: dict[str, Any] = {
+            "name": name,
+            "backend": backend,
+            "device": self.settings.ocr_device,
+            "models": {"det": self._det_name(), "rec": rec_model},
+        }
+        return out
+
+    def versions(self) -> dict[str, Any]:
+        """Package versions and device facts (computed once)."""
+        if self._versions is None:
+            self._versions = _versions(self.settings)
+        return dict(self._versions)
+
+    # ------------------------------------------------------------ checks
+
+    def warmup(self) -> None:
+        """One tiny inference per model (first-call allocations, kernel selection)."""
+        t0 = time.perf_counter()
+        self._probe()
+        log.info("engines warmed up (part=%s) in %.2f s", self.part, time.perf_counter() - t0)
+
+    def run_check(self) -> bool:
+        """Really runs a small inference on the configured device; False (logged) if anything fails."""
+        try:
+            return self._probe()
+        except Exception:
+            log.exception("engine run_check failed (part=%s, device=%s)", self.part, self.settings.ocr_device)
+            return False
+
+    def _probe(self) -> bool:
+        page, line = _probe_images()
+        ok = True
+        if self.orientation is not None:
+            angles = self.orientation.classify([page])
+            ok &= len(angles) == 1 and angles[0] in (0, 90, 180, 270)
+        if self._detector is not None:
+            quads = self._detector.detect([page])[0]
+            ok &= len(quads) >= 1
+            if quads:
+                line = crop_quad(page, quads[0])
+        for rec in self.recognizers():
+            result = rec.recognize([line])
+            ok &= len(result) == 1 and 0.0 <= result[0].confidence <= 1.0
+        return bool(ok)
+
+    def close(self) -> None:
+        for eng in (self._detector, self.orientation, *self.recognizers()):
+            closer = getattr(eng, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:  # closing is best effort
+                    log.debug("closing %r failed", eng, exc_info=True)
+
+
+def _probe_images() -> tuple[np.ndarray, np.ndarray]:
+    """A small white page with one printed line (OpenCV's built-in font; no font files needed)."""
+    page = np.full((160, 480, 3), 255, dtype=np.uint8)
+    cv2.putText(page, "OCR 2025 check", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3, cv2.LINE_AA)
+    line = np.ascontiguousarray(page[45:115, 10:470])
+    return page, line
+
+
+def _versions(settings: Settings) -> dict[str, Any]:
+    paddle_version = _dist_version("paddlepaddle-gpu", "paddlepaddle")
+    ort_version = _dist_version("onnxruntime-gpu", "onnxruntime", "onnxruntime-directml")
+    compiled_with_cuda = False
+    if paddle_version and (settings.ocr_engine_backend == "paddle" or "paddle" in sys.modules):
+        try:
+            import paddle
+
+            compiled_with_cuda = bool(paddle.device.is_compiled_with_cuda())
+        except Exception:
+            compiled_with_cuda = False
+    elif paddle_version:
+        compiled_with_cuda = _dist_version("paddlepaddle-gpu") is not None
+    if settings.ocr_engine_backend == "onnxruntime" and ort_version:
+        try:
+            import onnxruntime
+
+            compiled_with_cuda = compiled_with_cuda or (
+                "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+            )
+        except ImportError:
+            pass
+    tesseract = None
+    try:
+        import tesserocr
+
+        tesseract = tesserocr.tesseract_version().split()[1]
+    except Exception:
+        tesseract = None
+    return {
+        "paddleocr": _dist_version("paddleocr"),
+        "paddlex": _dist_version("paddlex"),
+        "paddle": paddle_version,
+        "onnxruntime": ort_version,
+        "tesseract": tesseract,
+        "compiled_with_cuda": compiled_with_cuda,
+        "device": settings.ocr_device,
+        "backend": settings.ocr_engine_backend,
+    }
+
+
+# ---------------------------------------------------------------- building
+
+
+def _rec_batch(settings: Settings) -> int:
+    configured = settings.ocr_rec_batch_size
+    if configured > 0:
+        return configured
+    # one crop per call on CPU is fastest (measured, docs/accuracy.md); GPUs want real batches
+    return CPU_REC_BATCH if settings.ocr_device == "cpu" else settings.max_batch_size
+
+
+def _paddle_kwargs(settings: Settings) -> dict[str, Any]:
+    return {"device": settings.ocr_device, "cpu_threads": settings.ocr_cpu_threads}
+
+
+def _ref(settings: Settings, name: str) -> ModelRef:
+    return resolve_model(settings.models_dir, name, settings.ocr_engine_backend, source=settings.ocr_model_source)
+
+
+def _build_orientation(settings: Settings) -> OrientationClassifier | None:
+    name = settings.ocr_orientation_model
+    if not name:
+        return None
+    backend = settings.ocr_engine_backend
+    if (
+        backend == "paddle"
+        and settings.ocr_model_source == ModelSource.LOCAL
+        and not model_dir_for(settings.models_dir, name, "paddle").is_dir()
+        and model_dir_for(settings.models_dir, name, "onnxruntime").is_dir()
+    ):
+        # no Paddle-format page-orientation model ships in a wheel; the ONNX one on the CPU is as good
+        # (one 224x224 inference per page)
+        log.info("orientation model %s: no Paddle-format dir, using ONNX Runtime on the CPU", name)
+        ref = resolve_model(settings.models_dir, name, "onnxruntime")
+        return PaddleOrientationClassifier(ref, device="cpu", cpu_threads=settings.ocr_cpu_threads)
+    return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
+
+
+def _build_korean(settings: Settings, general: TextRecognizer) -> tuple[TextRecognizer, str | None]:
+    from app.engines.tesseract import TesseractRecognizer
+
+    name = settings.ocr_korean_rec_model
+    fallback = None
+    if name:
+        if name == settings.ocr_rec_model:
+            return general, None
+        try:
+            rec = PaddleTextRecognizer(_ref(settings, name), max_batch=_rec_batch(settings), **_paddle_kwargs(settings))
+            return rec, None
+        except EngineLoadError as exc:
+            fallback = f"OCR_KOREAN_REC_MODEL={name} is not available ({exc}); using Tesseract {TESSERACT_LANG}"
+            log.warning(fallback)
+    return TesseractRecognizer(TESSERACT_LANG, tessdata_dir=settings.tessdata_dir), fallback
+
+
+def build_engines(settings: Settings, part: str | None = None) -> Engines:
+    """Load the models for ``part`` (``"det"``, ``"rec"`` or everything). Raises EngineLoadError."""
+    part = part or "all"
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    t0 = time.perf_counter()
+    detector: TextDetector | None = None
+    orientation: OrientationClassifier | None = None
+    general: TextRecognizer | None = None
+    korean: TextRecognizer | None = None
+    fallback: str | None = None
+    if part in ("all", "det"):
+        orientation = _build_orientation(settings)
+        detector = PaddleTextDetector(_ref(settings, settings.ocr_det_model), **_paddle_kwargs(settings))
+    if part in ("all", "rec"):
+        general = PaddleTextRecognizer(
+            _ref(settings, settings.ocr_rec_model), max_batch=_rec_batch(settings), **_paddle_kwargs(settings)
+        )
+        korean, fallback = _build_korean(settings, general)
+    engines = Engines(settings, part, detector, orientation, general, korean, fallback)
+    log.info(
+        "engines built (part=%s, backend=%s, device=%s, source=%s) in %.2f s: %s",
+        part,
+        settings.ocr_engine_backend,
+        settings.ocr_device,
+        settings.ocr_model_source,
+        time.perf_counter() - t0,
+        {lang: engines.describe(lang)["models"] for lang in (KOREAN, "en")},
+    )
+    return engines
