@@ -89,14 +89,37 @@ def smoke_batch(c: httpx.Client) -> None:
     expect("Invoice" in body["results"][1]["result"]["text"], "second file's English text is right")
 
 
+STRUCTURE_SAMPLE = REPO / "tests" / "structure" / "data" / "korean_invoice_table.png"
+# the item table drawn in that sample (tests/structure/docs.py KOREAN_INVOICE_TABLE)
+STRUCTURE_TABLE = [
+    ["품목", "수량", "단가", "금액"],
+    ["문서 인식 서비스", "1", "100,000", "100,000"],
+    ["유지보수", "2", "50,000", "100,000"],
+    ["교육", "3", "30,000", "90,000"],
+    ["합계", "", "", "290,000"],
+]
+
+
 def smoke_structure(c: httpx.Client) -> None:
-    with KOREAN_SAMPLE.open("rb") as f:
-        r = c.post("/structure", files={"file": (KOREAN_SAMPLE.name, f, "image/png")}, data={"lang": "korean"})
+    with STRUCTURE_SAMPLE.open("rb") as f:
+        r = c.post("/structure", files={"file": (STRUCTURE_SAMPLE.name, f, "image/png")}, data={"lang": "korean"})
     body = r.json()
     expect(r.status_code == 200, f"/structure is 200 (got {r.status_code})", body)
     blocks = body["pages"][0]["blocks"]
-    expect(len(blocks) > 0, f"{len(blocks)} blocks")
-    expect(_norm("합계") in _norm(body.get("markdown", "")), "Markdown holds the total", body)
+    types = [b["type"] for b in blocks]
+    expect(bool(types) and types[0] == "title", f"first block is the title (types {types})", body)
+    tables = [b for b in blocks if b["type"] == "table"]
+    expect(len(tables) == 1, f"one table block (got {len(tables)})", body)
+    grid: dict[tuple[int, int], str] = {
+        (cell["row"], cell["col"]): cell["text"] for cell in tables[0]["table"]["cells"]
+    }
+    for r_i, row in enumerate(STRUCTURE_TABLE):
+        for c_i, want in enumerate(row):
+            got = grid.get((r_i, c_i), "")
+            expect(_norm(got) == _norm(want), f"cell ({r_i},{c_i}) == {want!r} (got {got!r})")
+    md = body.get("markdown", "")
+    expect(md.lstrip().startswith("# 거래명세서"), "Markdown starts with the title '# 거래명세서'", body)
+    expect("| 문서 인식 서비스 | 1 | 100,000 | 100,000 |" in md, "Markdown holds the first item row", body)
 
 
 def smoke_extraction(c: httpx.Client) -> None:

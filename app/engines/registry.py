@@ -70,6 +70,8 @@ class Engines:
         self.part = part
         self._detector = detector
         self.orientation = orientation
+        self.layout: Any = None  # set by build_engines for the det part (/structure)
+        self.table: Any = None
         self._general = general
         self._korean = korean
         self.korean_fallback = korean_fallback  # why the Korean model configured was not used
@@ -176,7 +178,7 @@ class Engines:
         return bool(ok)
 
     def close(self) -> None:
-        for eng in (self._detector, self.orientation, *self.recognizers()):
+        for eng in (self._detector, self.orientation, self.layout, self.table, *self.recognizers()):
             closer = getattr(eng, "close", None)
             if callable(closer):
                 try:
@@ -309,6 +311,11 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
         )
         korean, fallback = _build_korean(settings, general)
     engines = Engines(settings, part, detector, orientation, general, korean, fallback)
+    if part in ("all", "det"):
+        # /structure's layout and table engines live with the detector (the runtime's det pool)
+        from app.engines.structure_registry import build_structure_engines
+
+        engines.layout, engines.table = build_structure_engines(settings)
     log.info(
         "engines built (part=%s, backend=%s, device=%s, source=%s) in %.2f s: %s",
         part,

@@ -70,6 +70,10 @@ class Service:
             ),
         }
         self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
+        from app.runtime.structure_tasks import structure_handlers
+
+        for kind, handler in structure_handlers().items():  # /structure: layout and tables, det pool
+            self.add_handler(kind, handler, pool="det")
         # Split mode (OCR_MODEL_SERVER_URL): every task goes to the model server (app/engines/remote.py);
         # the local pools are never started, so no model is loaded in this process.
         self.remote: Any = None

@@ -1,0 +1,98 @@
+"""POST /structure: thin: parse the form, call the structure pipeline, shape the response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+
+from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
+from app.api.routes.ocr import DOC_ERRORS, LangForm, MinConfForm, OrientForm, PagesForm
+from app.api.structure_schemas import StructureResponse
+from app.api.uploads import check_content_length, deadline_in, guarded, read_upload
+from app.core.errors import AppError, ErrorCode, error_responses
+from app.pipelines.ocr import OcrOptions
+from app.pipelines.structure import StructureResult, structure_bytes
+from app.runtime.service import Service
+
+router = APIRouter(tags=["structure"])
+
+
+def check_available(service: Service) -> None:
+    """422 where the layout/table engines are not there (split mode: the model server does OCR only)."""
+    supports = getattr(service, "supports", None)
+    if supports is None or all(supports(kind) for kind in ("layout", "table")):
+        return
+    where = (
+        "this deployment's engines run on a model server (OCR_MODEL_SERVER_URL), which serves text "
+        "detection and recognition only"
+        if getattr(service, "remote", None) is not None
+        else "the layout and table engines are not loaded in this service"
+    )
+    raise AppError(ErrorCode.INVALID_PARAMETER, f"/structure is not available: {where}.")
+
+
+def engine_info(service: Service, lang: str) -> dict[str, Any]:
+    """The OCR engine description plus the layout and table models."""
+    engines = service.engines()
+    if engines is None:
+        return {}
+    info: dict[str, Any] = engines.describe(lang)
+    models = dict(info.get("models", {}))
+    try:
+        owner = service.engines("det") or engines  # layout/table live with detection
+    except KeyError:
+        owner = engines
+    for attr in ("layout", "table"):
+        eng = getattr(owner, attr, None)
+        if eng is not None and getattr(eng, "info", None) is not None:
+            models.update(eng.info.models)
+    return {**info, "models": models}
+
+
+def shape(result: StructureResult, request_id: str | None) -> dict[str, Any]:
+    return result.to_dict(request_id)
+
+
+@router.post(
+    "/structure",
+    response_model=StructureResponse,
+    summary="Layout, tables and Markdown of an image or PDF",
+    description=(
+        "Typed blocks (title, text, table, figure, list, header, footer, formula) per page in reading "
+        "order, tables as cells and HTML, and Markdown per page and for the whole document. PDF pages "
+        "with a text layer use it (`source: text_layer`)."
+    ),
+    responses=error_responses(*DOC_ERRORS),
+)
+async def structure(
+    request: Request,
+    _: PrincipalDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")],
+    lang: LangForm = None,
+    pages: PagesForm = None,
+    min_confidence: MinConfForm = 0.5,
+    detect_orientation: OrientForm = True,
+) -> dict[str, Any]:
+    check_available(service)
+    check_content_length(request, settings.max_upload_bytes)
+    opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
+    data = await read_upload(file, settings.max_upload_bytes)
+    async with service.admission.slot():
+        deadline = deadline_in(settings.request_timeout_s)
+        work = structure_bytes(
+            data,
+            opts,
+            service,
+            limits=limits_from(settings),
+            pages=pages,
+            engine_info=engine_info(service, opts.lang),
+            deadline=deadline,
+        )
+        result = await guarded(request, work, settings.request_timeout_s)
+    if not result.document.engine:  # engines were still loading when the request came in
+        result.document.engine = engine_info(service, opts.lang)
+    return shape(result, request_id)

@@ -1,0 +1,165 @@
+"""Structure results -> Markdown a person or an LLM can read directly.
+
+- titles: ``#`` for the document's largest title(s), ``##`` for the others;
+- text: one paragraph per block; lists: ``- item`` (``1. item`` when the source was numbered);
+- tables: a GitHub pipe table when the table is a plain grid, HTML (``<table>`` with
+  rowspan/colspan) when it has merged cells, so nothing is lost;
+- figures: ``*[Figure]*`` plus any text read inside; formulas: ``$$ … $$`` around the text read;
+- headers and footers are left out (running heads and page numbers are noise for a reader); they
+  stay in the page's ``blocks``.
+Pages of a document are joined with an HTML comment ``<!-- page N -->`` so positions can be traced.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*•·●○◦▪■□‣⁃–—]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|[가-하][.)]|[①-⑳])\s*")
+_NUMBERED = re.compile(r"^\s*\(?(\d{1,3})[.)]\s*")
+_MD_SPECIAL_START = re.compile(r"^(\s*)([#>+=]|[-*](?=\s)|\d+[.)](?=\s))")
+
+
+@dataclass(slots=True)
+class MdCell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    text: str
+
+
+def is_list_item(text: str) -> bool:
+    return bool(_LIST_MARK.match(text)) and len(_LIST_MARK.sub("", text, count=1).strip()) > 0
+
+
+def strip_list_mark(text: str) -> str:
+    return _LIST_MARK.sub("", text, count=1).strip()
+
+
+def escape_text(text: str) -> str:
+    """Keep OCR text from being read as Markdown syntax at the start of a paragraph."""
+    text = text.replace("\r", "")
+    return _MD_SPECIAL_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _cell_md(text: str) -> str:
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def table_html(rows: int, cols: int, cells: Sequence[MdCell]) -> str:
+    by_row: dict[int, list[MdCell]] = {}
+    for c in cells:
+        by_row.setdefault(c.row, []).append(c)
+    parts = ["<table>"]
+    for r in range(rows):
+        parts.append("<tr>")
+        for c in sorted(by_row.get(r, []), key=lambda x: x.col):
+            attrs = ""
+            if c.rowspan > 1:
+                attrs += f' rowspan="{c.rowspan}"'
+            if c.colspan > 1:
+                attrs += f' colspan="{c.colspan}"'
+            parts.append(f"<td{attrs}>{html.escape(' '.join(c.text.split()), quote=False)}</td>")
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def table_markdown(rows: int, cols: int, cells: Sequence[MdCell]) -> str:
+    """A pipe table for a plain grid; the HTML table when any cell spans rows or columns."""
+    if rows < 1 or cols < 1:
+        return ""
+    if any(c.rowspan > 1 or c.colspan > 1 for c in cells):
+        return table_html(rows, cols, cells)
+    grid = [["" for _ in range(cols)] for _ in range(rows)]
+    for c in cells:
+        if 0 <= c.row < rows and 0 <= c.col < cols:
+            grid[c.row][c.col] = _cell_md(c.text)
+    lines = ["| " + " | ".join(grid[0]) + " |", "| " + " | ".join("---" for _ in range(cols)) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
+    return "\n".join(lines)
+
+
+def list_markdown(lines: Sequence[str]) -> str:
+    items: list[tuple[str, str]] = []  # (marker, text)
+    for ln in lines:
+        if is_list_item(ln) or not items:
+            m = _NUMBERED.match(ln)
+            marker = f"{m.group(1)}." if m else "-"
+            items.append((marker, strip_list_mark(ln) if is_list_item(ln) else ln.strip()))
+        else:  # a wrapped continuation of the previous item
+            marker, text = items[-1]
+            items[-1] = (marker, f"{text} {ln.strip()}")
+    return "\n".join(f"{marker} {escape_text(text)}" for marker, text in items)
+
+
+def paragraph(lines: Sequence[str]) -> str:
+    """Lines of one block joined into a paragraph (a hyphen that broke an English word is undone)."""
+    out = ""
+    for ln in (x.strip() for x in lines):
+        if not ln:
+            continue
+        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and ln[:1].islower():
+            out = out[:-1] + ln
+        else:
+            out = f"{out} {ln}" if out else ln
+    return out
+
+
+def join_pages(pages: Sequence[tuple[int, str]]) -> str:
+    """(page number, page Markdown) pairs -> the document's Markdown."""
+    if len(pages) == 1:
+        return pages[0][1]
+    return "\n\n".join(f"<!-- page {number} -->\n\n{md}".rstrip() for number, md in pages)
+
+
+class _BlockLike(Protocol):
+    type: str
+    table: Any
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def line_texts(self) -> list[str]: ...
+
+    @property
+    def line_height(self) -> float: ...
+
+
+def block_markdown(block: _BlockLike, *, title_level: int = 2) -> str:
+    kind = block.type
+    if kind in ("header", "footer"):
+        return ""
+    if kind == "title":
+        return f"{'#' * max(1, min(6, title_level))} {' '.join(block.text.split())}"
+    if kind == "table" and block.table is not None:
+        t = block.table
+        return table_markdown(t.rows, t.cols, [MdCell(c.row, c.col, c.rowspan, c.colspan, c.text) for c in t.cells])
+    if kind == "list":
+        return list_markdown(block.line_texts or block.text.splitlines())
+    if kind == "figure":
+        inside = paragraph(block.line_texts)
+        return f"*[Figure]* {escape_text(inside)}".rstrip() if inside else "*[Figure]*"
+    if kind == "formula":
+        inside = paragraph(block.line_texts)
+        return f"$$ {inside} $$" if inside else ""
+    return escape_text(paragraph(block.line_texts or block.text.splitlines()))
+
+
+def page_markdown(blocks: Sequence[_BlockLike], *, top_title_height: float | None) -> str:
+    """Blocks in reading order -> the page's Markdown. Titles at least 90% as tall as
+    ``top_title_height`` (the document's tallest title) get ``#``, the others ``##``."""
+    parts = []
+    for b in blocks:
+        level = 2
+        if b.type == "title" and top_title_height and b.line_height >= 0.9 * top_title_height:
+            level = 1
+        md = block_markdown(b, title_level=level)
+        if md:
+            parts.append(md)
+    return "\n\n".join(parts)
