@@ -22,7 +22,8 @@ install: ## set up everything: system packages, Poetry env from poetry.lock, off
 run: install ## install what is missing, then serve on HOST:PORT (default 0.0.0.0:8080) with the CPU engines
 	@scripts/run.sh
 
-test: install ## run the whole test suite (unit, integration, accuracy, infra checks)
+test: ## run the whole test suite (lint, unit, integration, accuracy, browser, infra checks)
+	@INSTALL_TEST_TOOLS=1 scripts/install.sh
 	@scripts/test.sh $(PYTEST_ARGS)
 
 test-fast: install ## the suite without tests marked slow

@@ -5,6 +5,7 @@
 #   scripts/install.sh            everything (dev tools included: used by `make run` and `make test`)
 #   INSTALL_GROUPS=main scripts/install.sh   runtime dependencies only (Docker images)
 #   SKIP_APT=1 scripts/install.sh            never call apt-get (non-root machines; install them yourself)
+#   INSTALL_TEST_TOOLS=1 scripts/install.sh  also chromium, chromium-driver, redis-server, postgresql (tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +14,9 @@ POETRY_VERSION=2.5.1
 TOOLS_DIR=${TOOLS_DIR:-.tools}
 POETRY="$TOOLS_DIR/poetry/bin/poetry"
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng fonts-nanum fonts-dejavu-core libgl1 libglib2.0-0)
-# the test suite also needs: a browser for the web page's end-to-end tests, Redis/PostgreSQL for the job backends
-if [[ "${INSTALL_GROUPS:-all}" != main ]]; then
+# the test suite also needs (INSTALL_TEST_TOOLS=1, set by `make test`): a browser for the web page's
+# end-to-end tests, Redis and PostgreSQL for the Celery job backend
+if [[ "${INSTALL_TEST_TOOLS:-0}" == 1 ]]; then
   APT_PACKAGES+=(chromium chromium-driver redis-server postgresql)
 fi
 export POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_NO_INTERACTION=1
