@@ -237,11 +237,7 @@ def parse_jwks(document: object) -> dict[str, Any]:
         kid = item.get("kid")
         if not isinstance(kid, str) or not kid:
             continue
-        if (
-            item.get("kty") != "RSA"
-            or item.get("use", "sig") != "sig"
-            or item.get("alg", ALGORITHM) != ALGORITHM
-        ):
+        if item.get("kty") != "RSA" or item.get("use", "sig") != "sig" or item.get("alg", ALGORITHM) != ALGORITHM:
             continue
         # Only the public members: never build a private key from whatever the endpoint sends.
         public = {"kty": "RSA", "n": item.get("n"), "e": item.get("e")}
@@ -284,9 +280,7 @@ def _claim_message(exc: JOSEError) -> str:
 async def verify_cognito_token(token: str, settings: Settings, cache: JwksCache | None) -> dict[str, Any]:
     """Verify a Cognito ID or access token and return its claims; raise AppError otherwise."""
     if cache is None:
-        raise AppError(
-            ErrorCode.AUTH_UNAVAILABLE, "Cognito authentication is not initialised (no JWKS cache)."
-        )
+        raise AppError(ErrorCode.AUTH_UNAVAILABLE, "Cognito authentication is not initialised (no JWKS cache).")
     if not token:
         raise _invalid("The bearer token is empty.")
     if len(token) > MAX_TOKEN_CHARS:
@@ -378,9 +372,7 @@ async def create_jwks_cache(settings: Settings, *, timeout_s: float = 5.0) -> Jw
     if not url:  # unreachable with validated settings (COGNITO_ISSUER is required in cognito mode)
         raise AppError(ErrorCode.AUTH_UNAVAILABLE, "COGNITO_ISSUER / COGNITO_JWKS_URL is not set.")
     if urlsplit(url).scheme != "https" and not _looks_local(url):
-        log.warning(
-            "COGNITO_JWKS_URL %s is not https: the signing keys could be tampered with in transit", url
-        )
+        log.warning("COGNITO_JWKS_URL %s is not https: the signing keys could be tampered with in transit", url)
     if settings.cognito_jwks_url:
         log.info("JWKS from COGNITO_JWKS_URL=%s (issuer %s)", url, settings.cognito_issuer)
     cache = JwksCache(

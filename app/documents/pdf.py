@@ -62,8 +62,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
             raise AppError(
                 ErrorCode.ENCRYPTED_DOCUMENT,
-                "The PDF is password-protected. Remove the password (save an unprotected copy) "
-                "and upload it again.",
+                "The PDF is password-protected. Remove the password (save an unprotected copy) and upload it again.",
             ) from exc
         if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
             raise AppError(
@@ -163,9 +162,7 @@ def _render(page: pdfium.PdfPage, width: int, height: int) -> np.ndarray:
 
 def _check_embedded_images(page: pdfium.PdfPage, number: int, limit: int) -> None:
     budget = [_MAX_OBJECTS_CHECKED]
-    _walk_objects(
-        page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0, budget, number, limit
-    )
+    _walk_objects(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0, budget, number, limit)
 
 
 def _walk_objects(
@@ -263,9 +260,7 @@ class _Affine:
         dx, dy = ctypes.c_int(), ctypes.c_int()
 
         def device(x: float, y: float) -> tuple[float, float]:
-            pdfium_c.FPDF_PageToDevice(
-                page.raw, 0, 0, size_x, size_y, 0, x, y, ctypes.byref(dx), ctypes.byref(dy)
-            )
+            pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, size_x, size_y, 0, x, y, ctypes.byref(dx), ctypes.byref(dy))
             return dx.value / _SUBPIXEL, dy.value / _SUBPIXEL
 
         step = 1000.0

@@ -297,9 +297,7 @@ async def get(app: FastAPI, headers: dict[str, str] | None = None, path: str = "
         return await client.get(path, headers=headers or {})
 
 
-def assert_error(
-    resp: httpx.Response, status: int, code: str, *, secret: str | None = None
-) -> dict[str, Any]:
+def assert_error(resp: httpx.Response, status: int, code: str, *, secret: str | None = None) -> dict[str, Any]:
     """The response is the error envelope with this status and code; `secret` appears nowhere in it."""
     assert resp.status_code == status, resp.text
     body = resp.json()

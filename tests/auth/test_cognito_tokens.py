@@ -93,9 +93,7 @@ async def test_expired_within_leeway_is_accepted(jwks_server: JwksServer, keypai
     assert resp.status_code == 200, resp.text
 
 
-async def test_hosted_ui_id_token_with_at_hash_is_accepted(
-    jwks_server: JwksServer, keypair: RsaKeyPair
-) -> None:
+async def test_hosted_ui_id_token_with_at_hash_is_accepted(jwks_server: JwksServer, keypair: RsaKeyPair) -> None:
     resp, _ = await call(jwks_server, bearer(sign(id_claims(at_hash="x3bq0nmmQIfz2YmoWJG6pg"), keypair)))
     assert resp.status_code == 200, resp.text
 
@@ -147,9 +145,7 @@ async def test_access_token_wrong_client_id(jwks_server: JwksServer, keypair: Rs
     assert_invalid_token(resp, token, contains="client_id")
 
 
-async def test_access_token_aud_does_not_replace_client_id(
-    jwks_server: JwksServer, keypair: RsaKeyPair
-) -> None:
+async def test_access_token_aud_does_not_replace_client_id(jwks_server: JwksServer, keypair: RsaKeyPair) -> None:
     """python-jose skips aud when absent; an access token is judged by client_id only."""
     token = sign(access_claims(client_id=None, aud=CLIENT_A), keypair)
     resp, _ = await call(jwks_server, bearer(token))

@@ -122,16 +122,12 @@ async def test_jwks_down_at_start_then_up_recovers(
         await cache.aclose()
 
 
-async def test_down_at_start_first_request_recovers_immediately(
-    jwks_server: JwksServer, keypair: RsaKeyPair
-) -> None:
+async def test_down_at_start_first_request_recovers_immediately(jwks_server: JwksServer, keypair: RsaKeyPair) -> None:
     jwks_server.status = 500
     async with JwksCache(jwks_server.url, 3600, 60) as cache:
         assert not cache.has_keys
         jwks_server.status = 200
-        resp = await get(
-            build_app(cognito_settings(jwks_server.url), cache), bearer(sign(id_claims(), keypair))
-        )
+        resp = await get(build_app(cognito_settings(jwks_server.url), cache), bearer(sign(id_claims(), keypair)))
         assert resp.status_code == 200, resp.text
         assert cache.fetch_count == 2
 
@@ -148,9 +144,7 @@ async def test_connection_refused_no_keys_is_503(closed_port_url: str, keypair: 
         assert cache.fetch_count == 2  # one retry, then rate limited
 
 
-async def test_failed_refetch_keeps_stale_keys(
-    jwks_server: JwksServer, keypair: RsaKeyPair, clock: FakeClock
-) -> None:
+async def test_failed_refetch_keeps_stale_keys(jwks_server: JwksServer, keypair: RsaKeyPair, clock: FakeClock) -> None:
     settings = cognito_settings(jwks_server.url)
     async with JwksCache(jwks_server.url, ttl_s=600, cooldown_s=60, clock=clock) as cache:
         app = build_app(settings, cache)

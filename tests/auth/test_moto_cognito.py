@@ -154,9 +154,7 @@ async def test_moto_tokens_of_another_app_client_are_rejected(moto_pool: MotoPoo
 
 async def test_moto_issuer_must_be_the_aws_form(moto_pool: MotoPool) -> None:
     # Using moto's own URL as the issuer is wrong: Cognito's iss is the AWS URL.
-    resp, _ = await _call(
-        moto_pool, moto_pool.id_token, cognito_issuer=f"{moto_pool.endpoint}/{moto_pool.pool_id}"
-    )
+    resp, _ = await _call(moto_pool, moto_pool.id_token, cognito_issuer=f"{moto_pool.endpoint}/{moto_pool.pool_id}")
     assert_error(resp, 401, "invalid_token")
     # another pool in the same region
     resp, _ = await _call(

@@ -105,9 +105,7 @@ class _Security:
     def __post_init__(self) -> None:
         owner_key = hashlib.md5(_padded(self.owner or self.user)).digest()[:5]
         self.o_entry = rc4(owner_key, _padded(self.user))
-        seed = (
-            _padded(self.user) + self.o_entry + self.permissions.to_bytes(4, "little", signed=True) + _FILE_ID
-        )
+        seed = _padded(self.user) + self.o_entry + self.permissions.to_bytes(4, "little", signed=True) + _FILE_ID
         self.key = hashlib.md5(seed).digest()[:5]
         self.u_entry = rc4(self.key, _PAD)
 
@@ -164,9 +162,7 @@ class HandPdf:
         for offset in offsets:
             out.write(b"%010d 00000 n \n" % offset)
         file_id = _FILE_ID.hex().encode()
-        out.write(
-            b"trailer\n<< %s /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, file_id, file_id, xref)
-        )
+        out.write(b"trailer\n<< %s /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, file_id, file_id, xref))
         return out.getvalue()
 
 
@@ -209,9 +205,7 @@ def hand_pdf(
             b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
         )
         font_extra = b" /ToUnicode %d 0 R" % doc.add_stream(cmap)
-    font = doc.add(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding%s >>" % font_extra
-    )
+    font = doc.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding%s >>" % font_extra)
     xobject = b""
     if image is not None:
         pixels = zlib.compress(bytes([image.value]) * (image.width * image.height), 9)
@@ -238,8 +232,7 @@ def hand_pdf(
         kids.append(
             doc.add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %g %g] /Contents %d 0 R "
-                b"/Resources << /Font << /F1 %d 0 R >>%s >> >>"
-                % (page_tree, width, height, contents, font, xobject)
+                b"/Resources << /Font << /F1 %d 0 R >>%s >> >>" % (page_tree, width, height, contents, font, xobject)
             )
         )
     doc.put(

@@ -113,9 +113,7 @@ def _zip() -> bytes:
         ("html", lambda: b"<!DOCTYPE html><html><body>hi</body></html>", "HTML"),
     ],
 )
-def test_unsupported_types(
-    limits: Limits, name: str, make: Callable[[], bytes], looks_like: str | None
-) -> None:
+def test_unsupported_types(limits: Limits, name: str, make: Callable[[], bytes], looks_like: str | None) -> None:
     with raises_code(ErrorCode.UNSUPPORTED_MEDIA_TYPE) as info:
         decode_document(make(), limits)
     message = info.value.message

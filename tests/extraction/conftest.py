@@ -84,9 +84,7 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             if state.mode == "not_json":
                 self._send(200, b"<html>gateway</html>", "text/html")
                 return
-            content = (
-                "Sure! Here are the fields: {vendor: Bright" if state.mode == "bad_json" else state.content
-            )
+            content = "Sure! Here are the fields: {vendor: Bright" if state.mode == "bad_json" else state.content
             body = {
                 "id": "chatcmpl-test",
                 "object": "chat.completion",

@@ -63,9 +63,7 @@ def sample_document(sample: Sample) -> DocumentResult:
     return placed_to_document(placed, lang=sample.lang)
 
 
-def blocks_document(
-    blocks: Sequence[tuple[str, int, int]], *, font: str = "nanum", size: int = 28
-) -> DocumentResult:
+def blocks_document(blocks: Sequence[tuple[str, int, int]], *, font: str = "nanum", size: int = 28) -> DocumentResult:
     _, placed = render_blocks(blocks, font_name=font, size=size)
     return placed_to_document(placed)
 

@@ -37,9 +37,7 @@ def test_json_array_and_object() -> None:
     assert parse_fields('["a", "b"]') == [FieldRequest("a"), FieldRequest("b")]
     got = parse_fields('{"po_number": "Purchase order number (PO No.)", "memo": null}')
     assert got == [FieldRequest("po_number", "Purchase order number (PO No.)"), FieldRequest("memo")]
-    obj = parse_fields(
-        json.dumps({"점검일": {"description": "점검 일자", "type": "date", "synonyms": ["점검일자"]}})
-    )
+    obj = parse_fields(json.dumps({"점검일": {"description": "점검 일자", "type": "date", "synonyms": ["점검일자"]}}))
     assert obj == [FieldRequest("점검일", "점검 일자", "date", ("점검일자",))]
     assert parse_fields('[{"name": "x", "description": "y"}]') == [FieldRequest("x", "y")]
 

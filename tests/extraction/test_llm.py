@@ -118,9 +118,7 @@ def test_bedrock_success(bedrock: Any, ko_doc: DocumentResult, settings: Setting
 
 def test_bedrock_bad_json(bedrock: Any, ko_doc: DocumentResult, settings: Settings) -> None:
     _, stubber, backend = bedrock
-    stubber.add_response(
-        "converse", converse_response("I found: vendor is 한빛소프트, total 110,000"), EXPECTED_PARAMS
-    )
+    stubber.add_response("converse", converse_response("I found: vendor is 한빛소프트, total 110,000"), EXPECTED_PARAMS)
     out = extract(ko_doc, fields=None, template="invoice", settings=settings, llm=backend)
     assert_fallback(out, rules_only(ko_doc, settings), "llm_bad_json")
 
@@ -129,9 +127,7 @@ def test_bedrock_read_timeout(bedrock: Any, ko_doc: DocumentResult, settings: Se
     client, _, backend = bedrock
 
     def read_timeout(**_: Any) -> None:
-        raise ReadTimeoutError(
-            endpoint_url="https://bedrock-runtime.ap-northeast-2.amazonaws.com/model/x/converse"
-        )
+        raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.ap-northeast-2.amazonaws.com/model/x/converse")
 
     # the stubbed client never reaches the network; raise where the HTTP read would have timed out
     client.meta.events.register("provide-client-params.bedrock-runtime.Converse", read_timeout)
@@ -261,13 +257,9 @@ def test_openai_misconfigured_is_a_fallback_not_a_500(ko_doc: DocumentResult) ->
 
 
 def test_openai_custom_fields_and_no_token(chat_server: ChatServer, en_doc: DocumentResult) -> None:
-    chat_server.content = (
-        'Here you go:\n{"issuer": "Bright Data Systems Ltd.", "amount_due": 1500, "po": null}'
-    )
+    chat_server.content = 'Here you go:\n{"issuer": "Bright Data Systems Ltd.", "amount_due": 1500, "po": null}'
     settings = openai_settings(chat_server, chatocr_api_token=None)
-    fields = json.dumps(
-        {"issuer": "Company that issued the invoice", "amount_due": "Total due", "po": "PO number"}
-    )
+    fields = json.dumps({"issuer": "Company that issued the invoice", "amount_due": "Total due", "po": "PO number"})
     out = extract(en_doc, fields=fields, template=None, settings=settings)
     assert out["method"] == "llm" and out["template"] is None
     assert "Authorization" not in chat_server.requests[0]["headers"]
@@ -279,13 +271,9 @@ def test_openai_custom_fields_and_no_token(chat_server: ChatServer, en_doc: Docu
     assert "Company that issued the invoice" in prompt
 
 
-def test_llm_value_not_in_text_does_not_override_rules(
-    chat_server: ChatServer, ko_doc: DocumentResult
-) -> None:
+def test_llm_value_not_in_text_does_not_override_rules(chat_server: ChatServer, ko_doc: DocumentResult) -> None:
     chat_server.content = json.dumps({"total_amount": "999,000원", "issue_date": "2025-03-05"})
-    out = extract(
-        ko_doc, fields="total_amount,issue_date", template=None, settings=openai_settings(chat_server)
-    )
+    out = extract(ko_doc, fields="total_amount,issue_date", template=None, settings=openai_settings(chat_server))
     assert out["method"] == "llm"
     assert out["fields"]["total_amount"]["normalized"]["amount"] == 110_000.0
     assert out["fields"]["total_amount"]["source"] == "rules"

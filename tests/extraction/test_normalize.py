@@ -54,9 +54,7 @@ def test_dates_to_iso(raw: str, iso: str) -> None:
     assert normalize("date", raw) == (iso, True)
 
 
-@pytest.mark.parametrize(
-    "raw", ["2025년 2월 30일", "2025-13-01", "INV-2025-0042", "123-45-67890", "hello", ""]
-)
+@pytest.mark.parametrize("raw", ["2025년 2월 30일", "2025-13-01", "INV-2025-0042", "123-45-67890", "hello", ""])
 def test_non_dates(raw: str) -> None:
     assert normalize("date", raw) == (None, None)
 
@@ -209,9 +207,7 @@ def test_ids_numbers_and_text() -> None:
 def test_values_match() -> None:
     assert values_match("amount", {"amount": 110000.0, "currency": "KRW"}, 110000)
     assert values_match("amount", {"amount": 110000.0, "currency": "KRW"}, "110,000원")
-    assert not values_match(
-        "amount", {"amount": 110000.0, "currency": "KRW"}, {"amount": 110000, "currency": "USD"}
-    )
+    assert not values_match("amount", {"amount": 110000.0, "currency": "KRW"}, {"amount": 110000, "currency": "USD"})
     assert values_match("date", "2025-03-04", "2025년 3월 4일")
     assert values_match("biz_number", "2148612341", "214-86-12341")
     assert values_match("text", "Bright Data Systems Ltd.", "bright data systems ltd")

@@ -57,9 +57,7 @@ def test_done_criterion_korean_invoice(ko_doc: DocumentResult, settings: Setting
 def test_value_right_of_key_and_its_bbox(settings: Settings) -> None:
     blocks = [("합계", 80, 600), ("110,000원", 760, 600), ("부가세", 80, 540), ("10,000원", 760, 540)]
     _, placed = render_blocks(blocks)
-    out = extract(
-        placed_to_document(placed), fields="total_amount,tax_amount", template=None, settings=settings
-    )
+    out = extract(placed_to_document(placed), fields="total_amount,tax_amount", template=None, settings=settings)
     total = out["fields"]["total_amount"]
     assert total["normalized"] == {"amount": 110_000.0, "currency": "KRW"}
     assert inside(total["bbox"], placed[1].bbox)
@@ -113,8 +111,7 @@ def test_several_keys_on_one_line(settings: Settings) -> None:
     )
     out = extract(
         doc,
-        fields='{"subtotal": null, "tax_amount": null, "total_amount": null, '
-        '"contact": "담당자", "phone": null}',
+        fields='{"subtotal": null, "tax_amount": null, "total_amount": null, "contact": "담당자", "phone": null}',
         template=None,
         settings=settings,
     )

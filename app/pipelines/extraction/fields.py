@@ -75,9 +75,7 @@ def _from_object_value(name: str, value: Any) -> FieldRequest:
         if not isinstance(syn, list) or not all(isinstance(s, str) for s in syn):
             raise _bad(f"{name!r}: synonyms must be a list of strings")
         return FieldRequest(name, desc.strip(), type_, tuple(s.strip() for s in syn if s.strip()))
-    raise _bad(
-        f"the value for {name!r} must be a description string (or an object), not {type(value).__name__}"
-    )
+    raise _bad(f"the value for {name!r} must be a description string (or an object), not {type(value).__name__}")
 
 
 def parse_fields(raw: str | None) -> list[FieldRequest]:

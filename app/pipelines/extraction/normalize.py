@@ -94,9 +94,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_MONTH_RE + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r",?\s+(?P<y>\d{4})(?!\d)", re.I), "mdy_name"),
     # 4 March 2025 / 4-Mar-2025 / 04 Mar. 2025
     (
-        re.compile(
-            r"(?<!\d)(?P<d>\d{1,2})" + _ORD + r"[\s\-]+" + _MONTH_RE + r"\.?,?[\s\-]+(?P<y>\d{4})(?!\d)", re.I
-        ),
+        re.compile(r"(?<!\d)(?P<d>\d{1,2})" + _ORD + r"[\s\-]+" + _MONTH_RE + r"\.?,?[\s\-]+(?P<y>\d{4})(?!\d)", re.I),
         "dmy_name",
     ),
     # 03/04/2025 (US) or 04.03.2025 (European)
@@ -120,9 +118,7 @@ def _date_from_match(m: re.Match[str], order: str) -> str | None:
     if order == "ymd":
         return _mkdate(int(g["y"]), int(g["m"]), int(g["d"]))
     if order in ("mdy_name", "dmy_name"):
-        mon = _MONTHS.get(
-            g["mon"].lower()[:4] if g["mon"].lower().startswith("sept") else g["mon"].lower()[:3]
-        )
+        mon = _MONTHS.get(g["mon"].lower()[:4] if g["mon"].lower().startswith("sept") else g["mon"].lower()[:3])
         if mon is None:
             return None
         return _mkdate(int(g["y"]), mon, int(g["d"]))
@@ -332,18 +328,12 @@ def find_amounts(text: str, default_currency: str | None = None) -> list[Found]:
         start = m.start("pre") if m.group("pre") else (m.start("sign") if m.group("sign") else m.start("num"))
         end = m.end("post") if m.group("post") else m.end("num")
         raw = text[start:end].strip()
-        out.append(
-            Found(
-                start, end, raw, {"amount": value, "currency": cur or default_currency}, True, strong=strong
-            )
-        )
+        out.append(Found(start, end, raw, {"amount": value, "currency": cur or default_currency}, True, strong=strong))
     out.sort(key=lambda f: f.start)
     return out
 
 
-def normalize_amount(
-    raw: str, default_currency: str | None = None
-) -> tuple[dict[str, Any] | None, bool | None]:
+def normalize_amount(raw: str, default_currency: str | None = None) -> tuple[dict[str, Any] | None, bool | None]:
     found = find_amounts(raw, default_currency)
     if not found:
         return None, None
@@ -464,9 +454,7 @@ def normalize_phone(raw: str) -> tuple[str | None, bool | None]:
 
 # -------------------------------------------------------------------------------------------- e-mail
 
-_EMAIL_RE = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
-)
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
 
 def find_emails(text: str) -> list[Found]:
@@ -484,9 +472,7 @@ def normalize_email(raw: str) -> tuple[str | None, bool | None]:
 
 # ------------------------------------------------------------------------------------ numbers and ids
 
-_NUMBER_RE = re.compile(
-    r"(?<![\w.,])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])|(?<![\w.,])-?\d+(?:\.\d+)?(?![\d%])"
-)
+_NUMBER_RE = re.compile(r"(?<![\w.,])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])|(?<![\w.,])-?\d+(?:\.\d+)?(?![\d%])")
 # codes with at least one digit; '*' (or OCR's '×') for masked card numbers (4518-42**-****-3321)
 _ID_RE = re.compile(
     r"(?<![A-Za-z0-9\-/#*×])#?(?=[A-Za-z0-9\-_/.*×]*\d)[A-Za-z0-9][A-Za-z0-9\-_/.*×]*[A-Za-z0-9]"

@@ -264,9 +264,7 @@ def _find_hits(text: str, index: _KeyIndex) -> list[_Hit]:
 
     def swallows_exact(hit: _Hit) -> bool:
         # a fuzzy window mostly made of an exact label is two labels read as one ("Invoice No. Total")
-        inner = sum(
-            n for s, e, n in exact if hit.start <= s and e <= hit.end and (s, e) != (hit.start, hit.end)
-        )
+        inner = sum(n for s, e, n in exact if hit.start <= s and e <= hit.end and (s, e) != (hit.start, hit.end))
         return inner * 2 >= len(compact(text[hit.start : hit.end]))
 
     found = [t for t in found if t[1] >= 1.0 or not swallows_exact(t[2])]
@@ -371,9 +369,7 @@ class RuleEngine:
             return None
         pool = [f for f in found if f.strong] or found
         if near_x is not None and len(pool) > 1:
-            best = min(
-                pool, key=lambda f: abs((line.x_at(start + f.start) + line.x_at(start + f.end)) / 2 - near_x)
-            )
+            best = min(pool, key=lambda f: abs((line.x_at(start + f.start) + line.x_at(start + f.end)) / 2 - near_x))
         else:
             best = pool[0]
         return self._cand(si, line, start, best, kind, score)
@@ -512,11 +508,7 @@ class RuleEngine:
         out = []
         for line in lines:
             for f in self._find(spec.type, line.text):
-                if (
-                    not f.strong
-                    or self._excluded(si, f.raw)
-                    or self._preceded_by_other_key(si, line, f.start)
-                ):
+                if not f.strong or self._excluded(si, f.raw) or self._preceded_by_other_key(si, line, f.start):
                     continue
                 out.append(self._cand(si, line, 0, f, "scan", 1.0))
         return out
@@ -537,9 +529,7 @@ class RuleEngine:
             text = line.text
             spans = [(0, len(text))]
             for h in line.hits:
-                spans = [
-                    p for s, e in spans for p in ((s, min(e, h.start)), (max(s, h.end), e)) if p[1] > p[0]
-                ]
+                spans = [p for s, e in spans for p in ((s, min(e, h.start)), (max(s, h.end), e)) if p[1] > p[0]]
             for s, e in spans:
                 cand = self._value_in(si, line, s, e, "top_line", 1.0, None)
                 if cand is not None and len(compact(cand.raw)) >= 2:
@@ -571,9 +561,7 @@ class RuleEngine:
             return top[-1] if self.specs[si].prefer == "last" else top[0]
 
         # key-anchored values first, most confident first, so that fallbacks cannot take their text
-        order = sorted(
-            range(len(self.specs)), key=lambda i: -max((c.confidence for c in anchored[i]), default=0)
-        )
+        order = sorted(range(len(self.specs)), key=lambda i: -max((c.confidence for c in anchored[i]), default=0))
         for si in order:
             chosen = pick(si, anchored[si])
             if chosen is not None:
