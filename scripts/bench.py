@@ -92,12 +92,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def serve_baseline(port: int) -> None:
     """Same engines, same decode, one request at a time behind a global lock (threadpool endpoint)."""
     import uvicorn
-    from app.engines.registry import build_engines
     from fastapi import FastAPI, Form, UploadFile
 
     from app.core.config import load_settings
     from app.documents import decode_document
     from app.engines.crops import read_page_sync
+    from app.engines.registry import build_engines
 
     settings = load_settings(auth_mode="none")
     engines = build_engines(settings)

@@ -132,6 +132,12 @@ def smoke_extraction(c: httpx.Client) -> None:
     for name, value in want.items():
         got = fields.get(name, {}).get("normalized")
         expect(got == value, f"{name} == {value!r} (got {got!r})", body if got != value else None)
+    vendor = fields.get("vendor_name", {}).get("value") or ""
+    expect(
+        "한빛소프트" in vendor,
+        f"vendor_name holds 한빛소프트 (got {vendor!r})",
+        body if "한빛소프트" not in vendor else None,
+    )
     total = fields.get("total_amount", {}).get("normalized") or {}
     expect(total.get("amount") == 110000, f"total_amount == 110000 (got {total})", body)
 

@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p artifacts
 echo "[test] ruff + mypy"
-.venv/bin/ruff check app tests scripts
-.venv/bin/ruff format --check app tests scripts
+.venv/bin/ruff check --no-cache app tests scripts
+.venv/bin/ruff format --no-cache --check app tests scripts
 .venv/bin/mypy
 echo "[test] pytest"
 exec .venv/bin/python -m pytest "$@"
