@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from app.core.config import SettingsError, get_settings
+from app.core.config import Settings, SettingsError, get_settings
 
 
 def main() -> int:
@@ -24,10 +24,18 @@ def main() -> int:
     from app.main import create_app
 
     app = create_app(settings)
+    if settings.metrics_port is not None:
+        _serve_metrics(settings.host, settings.metrics_port)
+    serve(app, settings, settings.port, logger="app")
+    return 0
+
+
+def serve(app: Any, settings: Settings, port: int, *, logger: str) -> None:
+    """Run `app` (whose app.state.service drains on SIGTERM) under uvicorn until a clean shutdown."""
     config = uvicorn.Config(
         app,
         host=settings.host,
-        port=settings.port,
+        port=port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
@@ -36,11 +44,8 @@ def main() -> int:
         timeout_keep_alive=75,  # longer than the ALB's 60 s idle timeout
     )
     server = DrainingServer(config, app.state.service, settings.drain_delay_s)
-    if settings.metrics_port is not None:
-        _serve_metrics(settings.host, settings.metrics_port)
     asyncio.run(server.serve())
-    logging.getLogger("app").info("exited cleanly")
-    return 0
+    logging.getLogger(logger).info("exited cleanly")
 
 
 class DrainingServer(uvicorn.Server):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request, UploadFile
 
 from app.core.errors import AppError, ErrorCode
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.runtime.service import Service
 
 T = TypeVar("T")
 _CHUNK = 1024 * 1024
@@ -80,3 +84,25 @@ async def guarded(request: Request, work: Awaitable[T], timeout_s: float) -> T:
 
 def deadline_in(timeout_s: float) -> float:
     return time.monotonic() + timeout_s
+
+
+async def run_document_request(
+    request: Request,
+    service: Service,
+    settings: Settings,
+    file: UploadFile,
+    work: Callable[[bytes, float], Awaitable[T]],
+) -> T:
+    """The shared skeleton of every document route: size checks, read the upload, take an admission slot
+    (429 when full), then run `work(data, deadline)` under the request deadline and disconnect watch."""
+    check_content_length(request, settings.max_upload_bytes)
+    data = await read_upload(file, settings.max_upload_bytes)
+    async with service.admission.slot():
+        deadline = deadline_in(settings.request_timeout_s)
+        return await guarded(request, work(data, deadline), settings.request_timeout_s)
+
+
+def engine_info(service: Service, lang: str) -> dict[str, Any]:
+    """What the response's `engine` block says for this language ({} while engines are still loading)."""
+    engines = service.engines()
+    return engines.describe(lang) if engines is not None else {}

@@ -5,11 +5,7 @@ The same image as the API, started with a different command; SIGTERM drains like
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
-
-import uvicorn
 
 from app.core.config import AuthMode, SettingsError, load_settings
 
@@ -21,22 +17,10 @@ def main() -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from app.__main__ import DrainingServer
+    from app.__main__ import serve
     from app.model_server.app import create_model_server_app
 
-    app = create_model_server_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.model_server_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
-        timeout_keep_alive=75,
-    )
-    server = DrainingServer(config, app.state.service, settings.drain_delay_s)
-    asyncio.run(server.serve())
-    logging.getLogger("app.model_server").info("exited cleanly")
+    serve(create_model_server_app(settings), settings, settings.model_server_port, logger="app.model_server")
     return 0
 
 

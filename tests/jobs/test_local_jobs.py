@@ -216,14 +216,6 @@ def test_per_key_active_limit_is_429(jobs_server) -> None:
         assert submit(srv.url, small_pdf(1), headers=H2).status_code == 202  # another key is not limited
 
 
-def test_structure_without_its_engines_is_a_clear_422(jobs_server) -> None:
-    with jobs_server() as srv:  # the fake engine set has no layout/table engines
-        r = submit(srv.url, small_pdf(1), task="structure")
-        assert r.status_code == 422, r.text
-        assert "structure" in r.json()["error"]["message"]
-        assert httpx.get(f"{srv.url}/jobs", headers=H).json()["jobs"] == []
-
-
 def test_retention_deletes_finished_jobs(jobs_server, tmp_path: Path) -> None:
     with jobs_server(job_ttl_hours=0.5 / 3600) as srv:  # half a second
         job_id = submit(srv.url, small_pdf(1)).json()["job_id"]

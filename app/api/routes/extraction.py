@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
 from app.api.routes.ocr import DOC_ERRORS, LangForm, MinConfForm, OrientForm, PagesForm
-from app.api.uploads import check_content_length, deadline_in, guarded, read_upload
+from app.api.uploads import engine_info, run_document_request
 from app.core.errors import error_responses
 from app.pipelines.extraction import extract, resolve_fields
 from app.pipelines.ocr import OcrOptions, ocr_bytes
@@ -44,22 +44,16 @@ async def extraction(
     min_confidence: MinConfForm = 0.5,
     detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
-    check_content_length(request, settings.max_upload_bytes)
     opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
     # parameter errors (bad JSON, unknown template, neither/both given) come before any OCR work
     resolve_fields(fields=fields, template=template, settings=settings)
-    data = await read_upload(file, settings.max_upload_bytes)
 
-    async def work() -> dict[str, Any]:
-        engines = service.engines()
-        info = engines.describe(opts.lang) if engines is not None else {}
+    async def work(data: bytes, deadline: float) -> dict[str, Any]:
+        info = engine_info(service, opts.lang)
         doc = await ocr_bytes(
             data, opts, service, limits=limits_from(settings), pages=pages, engine_info=info, deadline=deadline
         )
         body = await asyncio.to_thread(extract, doc, fields=fields, template=template, settings=settings)
-        timings = dict(doc.timings_ms)
-        return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": timings}
+        return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
 
-    async with service.admission.slot():
-        deadline = deadline_in(settings.request_timeout_s)
-        return await guarded(request, work(), settings.request_timeout_s)
+    return await run_document_request(request, service, settings, file, work)

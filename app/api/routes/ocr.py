@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
 from app.api.schemas import BatchResponse, OcrResponse
-from app.api.uploads import check_content_length, deadline_in, guarded, read_upload
+from app.api.uploads import (
+    check_content_length,
+    deadline_in,
+    engine_info,
+    guarded,
+    read_upload,
+    run_document_request,
+)
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.pipelines.ocr import OcrOptions, ocr_bytes
@@ -62,8 +70,7 @@ def shape(result: DocumentResult, request_id: str | None) -> dict[str, Any]:
 async def _ocr_one(
     data: bytes, *, service: Service, settings: Settings, opts: OcrOptions, pages: str | None, deadline: float
 ) -> DocumentResult:
-    engines = service.engines()
-    info = engines.describe(opts.lang) if engines is not None else {}
+    info = engine_info(service, opts.lang)
     return await ocr_bytes(
         data, opts, service, limits=limits_from(settings), pages=pages, engine_info=info, deadline=deadline
     )
@@ -87,13 +94,12 @@ async def ocr(
     min_confidence: MinConfForm = 0.5,
     detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
-    check_content_length(request, settings.max_upload_bytes)
     opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
-    data = await read_upload(file, settings.max_upload_bytes)
-    async with service.admission.slot():
-        deadline = deadline_in(settings.request_timeout_s)
-        work = _ocr_one(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
-        result = await guarded(request, work, settings.request_timeout_s)
+
+    def work(data: bytes, deadline: float) -> Awaitable[DocumentResult]:
+        return _ocr_one(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+
+    result = await run_document_request(request, service, settings, file, work)
     return shape(result, request_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -9,7 +10,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
 from app.api.routes.ocr import DOC_ERRORS, LangForm, MinConfForm, OrientForm, PagesForm
 from app.api.structure_schemas import StructureResponse
-from app.api.uploads import check_content_length, deadline_in, guarded, read_upload
+from app.api.uploads import run_document_request
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.pipelines.ocr import OcrOptions
 from app.pipelines.structure import StructureResult, structure_bytes
@@ -78,21 +79,15 @@ async def structure(
     detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
     check_available(service)
-    check_content_length(request, settings.max_upload_bytes)
     opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
-    data = await read_upload(file, settings.max_upload_bytes)
-    async with service.admission.slot():
-        deadline = deadline_in(settings.request_timeout_s)
-        work = structure_bytes(
-            data,
-            opts,
-            service,
-            limits=limits_from(settings),
-            pages=pages,
-            engine_info=engine_info(service, opts.lang),
-            deadline=deadline,
+
+    def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
+        info = engine_info(service, opts.lang)
+        return structure_bytes(
+            data, opts, service, limits=limits_from(settings), pages=pages, engine_info=info, deadline=deadline
         )
-        result = await guarded(request, work, settings.request_timeout_s)
+
+    result = await run_document_request(request, service, settings, file, work)
     if not result.document.engine:  # engines were still loading when the request came in
         result.document.engine = engine_info(service, opts.lang)
     return shape(result, request_id)
