@@ -126,6 +126,7 @@ class ThreadServer:
 def make_settings(**overrides: object):  # type: ignore[no-untyped-def]
     from app.core.config import load_settings
 
-    base: dict[str, object] = {"auth_mode": "api-key", "api_key": TEST_KEY, "log_format": "json"}
+    # one detection worker: the fake engine sets of the runtime tests are single instances shared by a pool
+    base: dict[str, object] = {"auth_mode": "api-key", "api_key": TEST_KEY, "log_format": "json", "det_workers": 1}
     base.update(overrides)
     return load_settings(**base)

@@ -73,7 +73,7 @@ def test_deadline_is_504_and_queued_work_is_dropped(png: bytes) -> None:
 
 def test_concurrent_requests_are_batched_together(png: bytes) -> None:
     engines = SlowFakeEngines(det_s=0.3, rec_s=0.3)
-    with _serve(engines, max_concurrent_requests=8, max_batch_size=8, max_batch_wait_ms=50) as srv:
+    with _serve(engines, max_concurrent_requests=8, max_batch_size=8, det_batch_size=8, max_batch_wait_ms=50) as srv:
         responses = asyncio.run(_post_many(srv.url, png, 8))
         assert all(r.status_code == 200 for r in responses)
         assert max(engines.det_batches) > 1, engines.det_batches

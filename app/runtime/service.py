@@ -55,8 +55,8 @@ class Service:
             "det": EngineWorkers(
                 det_factory,
                 {k: handlers[k] for k in ("detect", "call")},
-                workers=settings.det_workers,
-                max_batch_size=settings.max_batch_size,
+                workers=settings.det_pool_workers,
+                max_batch_size=settings.det_batch,
                 max_batch_wait_ms=settings.max_batch_wait_ms,
                 name="det",
             ),
