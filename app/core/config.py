@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     det_workers: int = Field(0, ge=0)  # 0 = auto: one per CPU core on CPU, 1 on a GPU
     rec_workers: int = Field(1, ge=1)
     max_batch_size: int = Field(16, ge=1)
-    det_batch_size: int = Field(0, ge=0)  # pages per detection batch; 0 = auto: 1 on CPU (measured), MAX_BATCH_SIZE on GPU
+    # pages per detection batch; 0 = auto: 1 on CPU (measured), MAX_BATCH_SIZE on GPU
+    det_batch_size: int = Field(0, ge=0)
     max_batch_wait_ms: float = Field(5.0, ge=0)
 
     # --- extraction / LLM ---
