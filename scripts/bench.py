@@ -88,12 +88,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def serve_baseline(port: int) -> None:
-    """Same engines, same decode, one request at a time behind a global lock (threadpool endpoint)."""
+    """Same engines, same decode, same work (page orientation, detection, recognition), one request at a
+    time behind a global lock (threadpool endpoint)."""
     import uvicorn
     from fastapi import FastAPI, Form, UploadFile
 
     from app.core.config import load_settings
-    from app.documents import decode_document
+    from app.documents import decode_document, rotate_image
     from app.engines.crops import read_page_sync
     from app.engines.registry import build_engines
 
@@ -116,7 +117,11 @@ def serve_baseline(port: int) -> None:
             doc = decode_document(data, limits, None)
             pages = []
             for page in doc.pages:
-                found = read_page_sync(engines.detector, engines.recognizer_for(lang), page.image)
+                image = page.image
+                if engines.orientation is not None:  # the service's default (detect_orientation=true)
+                    angle = int(engines.orientation.classify([image])[0]) % 360
+                    image = rotate_image(image, angle) if angle else image
+                found = read_page_sync(engines.detector, engines.recognizer_for(lang), image)
                 pages.append("\n".join(r.text for _, r in found))
         return {"text": "\n\n".join(pages)}
 

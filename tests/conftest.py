@@ -127,6 +127,12 @@ def make_settings(**overrides: object):  # type: ignore[no-untyped-def]
     from app.core.config import load_settings
 
     # one detection worker: the fake engine sets of the runtime tests are single instances shared by a pool
-    base: dict[str, object] = {"auth_mode": "api-key", "api_key": TEST_KEY, "log_format": "json", "det_workers": 1}
+    base: dict[str, object] = {
+        "auth_mode": "api-key",
+        "api_key": TEST_KEY,
+        "log_format": "json",
+        "det_workers": 1,
+        "rec_workers": 1,
+    }
     base.update(overrides)
     return load_settings(**base)

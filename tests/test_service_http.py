@@ -98,6 +98,13 @@ def test_debug_paddle_runs_a_real_check(live_server: LiveServer) -> None:
     assert body["compiled_with_cuda"] is False and body["device"] == "cpu" and body["gpu"] is None
     assert body["backend"] == "onnxruntime"
     assert body["run_check_ms"] > 0
+    # the CPU defaults: one single-threaded detection worker per core, two recognition workers, ORT arena on
+    cores = os.cpu_count() or 1
+    rt = body["runtime"]
+    assert rt["mode"] == "in-process"
+    assert rt["workers"] == {"det": cores, "rec": min(2, cores)}
+    assert rt["cpu_threads_per_session"] == 1 and rt["cpu_mem_arena"] is True
+    assert rt["batch"]["det"] == 1 and rt["max_concurrent_requests"] == 8 and rt["queue_max_size"] == 32
 
 
 def test_access_log_is_json_and_never_contains_credentials(live_server: LiveServer) -> None:

@@ -56,6 +56,9 @@ class DebugPaddleResponse(BaseModel):
     versions: dict[str, Any] = Field(default_factory=dict)
     run_check_ms: float | None = None
     error: str | None = None
+    runtime: dict[str, Any] = Field(
+        default_factory=dict, description="engine workers per stage, threads per session, batching, limits"
+    )
 
 
 class OcrLineModel(BaseModel):

@@ -111,6 +111,7 @@ class PaddleTextDetector:
         *,
         device: str = "cpu",
         cpu_threads: int = 0,
+        mem_arena: bool = False,
         limit_type: str = "min",
         limit_side_len: int = 64,
         max_side_limit: int = 4000,
@@ -121,7 +122,12 @@ class PaddleTextDetector:
         from paddleocr import TextDetection
 
         kwargs = predictor_kwargs(
-            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+            name=model.name,
+            path=model.path,
+            backend=model.backend,
+            device=device,
+            cpu_threads=cpu_threads,
+            mem_arena=mem_arena,
         )
         extra = {
             "limit_type": limit_type,
@@ -178,12 +184,18 @@ class PaddleTextRecognizer:
         *,
         device: str = "cpu",
         cpu_threads: int = 0,
+        mem_arena: bool = False,
         max_batch: int | None = None,
     ) -> None:
         from paddleocr import TextRecognition
 
         kwargs = predictor_kwargs(
-            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+            name=model.name,
+            path=model.path,
+            backend=model.backend,
+            device=device,
+            cpu_threads=cpu_threads,
+            mem_arena=mem_arena,
         )
         self._predictor = _create(TextRecognition, "text recognition", kwargs)
         if max_batch is None:
@@ -220,13 +232,19 @@ class PaddleOrientationClassifier:
         *,
         device: str = "cpu",
         cpu_threads: int = 0,
+        mem_arena: bool = False,
         max_batch: int = 8,
         min_score: float = 0.75,
     ) -> None:
         from paddleocr import DocImgOrientationClassification
 
         kwargs = predictor_kwargs(
-            name=model.name, path=model.path, backend=model.backend, device=device, cpu_threads=cpu_threads
+            name=model.name,
+            path=model.path,
+            backend=model.backend,
+            device=device,
+            cpu_threads=cpu_threads,
+            mem_arena=mem_arena,
         )
         self._predictor = _create(DocImgOrientationClassification, "document orientation", kwargs)
         self.max_batch = max(1, int(max_batch))

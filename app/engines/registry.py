@@ -248,7 +248,11 @@ def _rec_batch(settings: Settings) -> int:
 
 
 def _paddle_kwargs(settings: Settings) -> dict[str, Any]:
-    return {"device": settings.ocr_device, "cpu_threads": settings.ocr_cpu_threads}
+    return {
+        "device": settings.ocr_device,
+        "cpu_threads": settings.ocr_cpu_threads,
+        "mem_arena": settings.ocr_cpu_mem_arena,
+    }
 
 
 def _ref(settings: Settings, name: str) -> ModelRef:
@@ -270,7 +274,9 @@ def _build_orientation(settings: Settings) -> OrientationClassifier | None:
         # (one 224x224 inference per page)
         log.info("orientation model %s: no Paddle-format dir, using ONNX Runtime on the CPU", name)
         ref = resolve_model(settings.models_dir, name, "onnxruntime")
-        return PaddleOrientationClassifier(ref, device="cpu", cpu_threads=settings.ocr_cpu_threads)
+        return PaddleOrientationClassifier(
+            ref, device="cpu", cpu_threads=settings.ocr_cpu_threads, mem_arena=settings.ocr_cpu_mem_arena
+        )
     return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
 
 

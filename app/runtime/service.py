@@ -63,7 +63,7 @@ class Service:
             "rec": EngineWorkers(
                 rec_factory,
                 {"recognize": handlers["recognize"], "call": handlers["call"]},
-                workers=settings.rec_workers,
+                workers=settings.rec_pool_workers,
                 max_batch_size=settings.max_batch_size * 4,  # text lines, not pages
                 max_batch_wait_ms=settings.max_batch_wait_ms,
                 name="rec",
@@ -189,6 +189,26 @@ class Service:
     def remote_status(self) -> dict[str, Any] | None:
         """Split mode: the model server's reachability for /health (`ok` | `degraded`); else None."""
         return self.remote.status() if self.remote is not None else None
+
+    def runtime_info(self) -> dict[str, Any]:
+        """How the engines are laid out in this process (for /debug/paddle): workers, threads, batching."""
+        s = self.settings
+        info: dict[str, Any] = {
+            "max_concurrent_requests": s.max_concurrent_requests,
+            "queue_max_size": s.queue_max_size,
+            "request_timeout_s": s.request_timeout_s,
+        }
+        if self.remote is not None:
+            return {**info, "mode": "split", "model_server_url": s.ocr_model_server_url}
+        return {
+            **info,
+            "mode": "in-process",
+            "workers": {name: pool.alive for name, pool in self.pools.items()},
+            "batch": {name: pool.max_batch_size for name, pool in self.pools.items()},
+            "max_batch_wait_ms": s.max_batch_wait_ms,
+            "cpu_threads_per_session": s.ocr_cpu_threads or "all cores",
+            "cpu_mem_arena": s.ocr_cpu_mem_arena,
+        }
 
     def queue_depths(self) -> dict[str, int]:
         return {name: pool.depth() for name, pool in self.pools.items()}

@@ -137,6 +137,11 @@ class EngineWorkers:
     def depth(self) -> int:
         return self._q.qsize()
 
+    @property
+    def alive(self) -> int:
+        """Worker threads running now (each owns one engine set)."""
+        return sum(t.is_alive() for t in self._threads)
+
     # ---- submit (event loop side) ----------------------------------------------------------------
     async def submit(self, kind: str, payload: Any, deadline: float | None = None) -> Any:
         handler = self._handlers[kind]

@@ -96,6 +96,40 @@ def test_parts_split_det_and_rec(engine_settings: Any) -> None:
         build_engines(engine_settings, part="both")
 
 
+def _ort_sessions(obj: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any]:
+    """Every ONNX Runtime session reachable from an engine (they sit inside the PaddleX predictors)."""
+    import onnxruntime as ort
+
+    seen = seen if seen is not None else set()
+    if id(obj) in seen or depth > 6:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, ort.InferenceSession):
+        return [obj]
+    found: list[Any] = []
+    for value in (getattr(obj, "__dict__", None) or {}).values():
+        found += _ort_sessions(value, depth + 1, seen)
+    return found
+
+
+@pytest.mark.parametrize("arena", [True, False])
+def test_thread_and_arena_settings_reach_the_onnx_sessions(arena: bool) -> None:
+    from app.core.config import load_settings
+    from app.engines.registry import build_engines
+
+    settings = load_settings(auth_mode="none", ocr_cpu_threads=1, ocr_cpu_mem_arena=arena)
+    det = build_engines(settings, part="det")
+    try:
+        sessions = _ort_sessions(det.detector) + _ort_sessions(det.orientation)
+        assert len(sessions) == 2
+        for sess in sessions:
+            opts = sess.get_session_options()
+            assert opts.enable_cpu_mem_arena is arena
+            assert opts.intra_op_num_threads == 1
+    finally:
+        det.close()
+
+
 @pytest.mark.slow
 def test_korean_model_missing_falls_back_to_tesseract(tmp_path: Path) -> None:
     from app.core.config import load_settings

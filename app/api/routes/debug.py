@@ -58,4 +58,5 @@ async def debug_paddle(_: PrincipalDep, service: Service = Depends(get_service))
         versions=versions,
         run_check_ms=round(took, 1),
         error=error,
+        runtime=service.runtime_info(),
     )
