@@ -64,6 +64,10 @@ def predictor_kwargs(
     return kwargs
 
 
+def _model_kwargs(model: ModelRef, **options: Any) -> dict[str, Any]:
+    return predictor_kwargs(name=model.name, path=model.path, backend=model.backend, **options)
+
+
 def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
     try:
         return cls(**kwargs, **(extra or {}))
@@ -121,14 +125,7 @@ class PaddleTextDetector:
     ) -> None:
         from paddleocr import TextDetection
 
-        kwargs = predictor_kwargs(
-            name=model.name,
-            path=model.path,
-            backend=model.backend,
-            device=device,
-            cpu_threads=cpu_threads,
-            mem_arena=mem_arena,
-        )
+        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         extra = {
             "limit_type": limit_type,
             "limit_side_len": limit_side_len,
@@ -189,14 +186,7 @@ class PaddleTextRecognizer:
     ) -> None:
         from paddleocr import TextRecognition
 
-        kwargs = predictor_kwargs(
-            name=model.name,
-            path=model.path,
-            backend=model.backend,
-            device=device,
-            cpu_threads=cpu_threads,
-            mem_arena=mem_arena,
-        )
+        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         self._predictor = _create(TextRecognition, "text recognition", kwargs)
         if max_batch is None:
             max_batch = CPU_REC_BATCH if device == "cpu" else GPU_REC_BATCH
@@ -238,14 +228,7 @@ class PaddleOrientationClassifier:
     ) -> None:
         from paddleocr import DocImgOrientationClassification
 
-        kwargs = predictor_kwargs(
-            name=model.name,
-            path=model.path,
-            backend=model.backend,
-            device=device,
-            cpu_threads=cpu_threads,
-            mem_arena=mem_arena,
-        )
+        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         self._predictor = _create(DocImgOrientationClassification, "document orientation", kwargs)
         self.max_batch = max(1, int(max_batch))
         self.min_score = min_score
