@@ -129,9 +129,9 @@ def serve_baseline(port: int) -> None:
 
 
 def _limits(settings: Any) -> Any:
-    from app.documents.types import Limits
+    from app.api.deps import limits_from
 
-    return Limits(settings.max_upload_bytes, settings.max_pixels, settings.max_pages, settings.pdf_dpi)
+    return limits_from(settings)
 
 
 # ---------------------------------------------------------------------------------------------------

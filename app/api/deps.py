@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, File, Form, Request, UploadFile
 
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.security import Principal, require_principal
 from app.documents.types import Limits
 from app.engines.languages import SUPPORTED_LANGS, supported_list
+from app.pipelines.ocr import OcrOptions
 from app.runtime.service import Service
 
 
@@ -57,3 +58,28 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ServiceDep = Annotated[Service, Depends(ready_service)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+
+# ---- the form fields every document route shares (multipart/form-data) ---------------------------------
+DocumentFile = Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")]
+LangForm = Annotated[
+    str | None,
+    Form(description="PaddleOCR language code (korean, en, ch, chinese_cht, japan, latin); default OCR_DEFAULT_LANG"),
+]
+PagesForm = Annotated[
+    str | None, Form(description="Pages to read, e.g. `1-3,5` (1-based); default all, at most MAX_PAGES")
+]
+MinConfForm = Annotated[float, Form(ge=0.0, le=1.0, description="Lines with a lower confidence are dropped")]
+OrientForm = Annotated[bool, Form(description="Detect and correct 90/180/270 page rotation")]
+
+
+def ocr_options(
+    settings: SettingsDep,
+    lang: LangForm = None,
+    min_confidence: MinConfForm = 0.5,
+    detect_orientation: OrientForm = True,
+) -> OcrOptions:
+    """The OCR form fields as pipeline options; an unsupported language is a 422 naming the supported ones."""
+    return OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
+
+
+OcrOptionsDep = Annotated[OcrOptions, Depends(ocr_options)]

@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 
-from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
-from app.api.routes.ocr import DOC_ERRORS, LangForm, MinConfForm, OrientForm, PagesForm
+from app.api.deps import (
+    DocumentFile,
+    OcrOptionsDep,
+    PagesForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+    limits_from,
+)
+from app.api.routes.ocr import DOC_ERRORS
 from app.api.uploads import engine_info, run_document_request
 from app.core.errors import error_responses
 from app.pipelines.extraction import extract, resolve_fields
-from app.pipelines.ocr import OcrOptions, ocr_bytes
+from app.pipelines.ocr import ocr_bytes
 
 router = APIRouter(tags=["extraction"])
 
@@ -31,7 +40,8 @@ async def extraction(
     service: ServiceDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")],
+    file: DocumentFile,
+    opts: OcrOptionsDep,
     fields: Annotated[
         str | None,
         Form(description="Comma-separated names, a JSON array of names, or a JSON object {name: description}"),
@@ -39,12 +49,8 @@ async def extraction(
     template: Annotated[
         str | None, Form(description="Built-in or user template: invoice, receipt, business_registration")
     ] = None,
-    lang: LangForm = None,
     pages: PagesForm = None,
-    min_confidence: MinConfForm = 0.5,
-    detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
-    opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
     # parameter errors (bad JSON, unknown template, neither/both given) come before any OCR work
     resolve_fields(fields=fields, template=template, settings=settings)
 

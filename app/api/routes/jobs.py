@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from app.api.deps import PrincipalDep, RequestIdDep, SettingsDep, resolve_lang
+from app.api.deps import LangForm, MinConfForm, OrientForm, PrincipalDep, RequestIdDep, SettingsDep, resolve_lang
 from app.api.jobs_schemas import JobAccepted, JobListResponse, JobProgress, JobResponse
 from app.api.uploads import check_content_length
 from app.core.config import Settings
@@ -180,10 +180,10 @@ async def submit_job(
     file: Annotated[UploadFile | None, File(description="The document (PNG, JPEG, TIFF, BMP, WebP or PDF)")] = None,
     files: Annotated[list[UploadFile] | None, File(description="Several documents (repeated field)")] = None,
     task: Annotated[str, Form(description="ocr | structure | extraction")] = "ocr",
-    lang: Annotated[str | None, Form(description="PaddleOCR language code; default OCR_DEFAULT_LANG")] = None,
+    lang: LangForm = None,
     pages: Annotated[str | None, Form(description="Pages to read in each file, e.g. `1-3,5`; default all")] = None,
-    min_confidence: Annotated[float, Form(ge=0.0, le=1.0)] = 0.5,
-    detect_orientation: Annotated[bool, Form()] = True,
+    min_confidence: MinConfForm = 0.5,
+    detect_orientation: OrientForm = True,
     fields: Annotated[str | None, Form(description="extraction: field names, JSON array or object")] = None,
     template: Annotated[str | None, Form(description="extraction: built-in template, e.g. invoice")] = None,
     callback_url: Annotated[str | None, Form(description="http(s) URL called when the job ends")] = None,

@@ -6,9 +6,18 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 
-from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
+from app.api.deps import (
+    DocumentFile,
+    OcrOptionsDep,
+    PagesForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+    limits_from,
+)
 from app.api.schemas import BatchResponse, OcrResponse
 from app.api.uploads import (
     check_content_length,
@@ -45,16 +54,6 @@ DOC_ERRORS = (
     ErrorCode.TIMEOUT,
 )
 
-LangForm = Annotated[
-    str | None,
-    Form(description="PaddleOCR language code (korean, en, ch, chinese_cht, japan, latin); default OCR_DEFAULT_LANG"),
-]
-PagesForm = Annotated[
-    str | None, Form(description="Pages to read, e.g. `1-3,5` (1-based); default all, at most MAX_PAGES")
-]
-MinConfForm = Annotated[float, Form(ge=0.0, le=1.0, description="Lines with a lower confidence are dropped")]
-OrientForm = Annotated[bool, Form(description="Detect and correct 90/180/270 page rotation")]
-
 
 def shape(result: DocumentResult, request_id: str | None) -> dict[str, Any]:
     return {
@@ -88,13 +87,10 @@ async def ocr(
     service: ServiceDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")],
-    lang: LangForm = None,
+    file: DocumentFile,
+    opts: OcrOptionsDep,
     pages: PagesForm = None,
-    min_confidence: MinConfForm = 0.5,
-    detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
-    opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
 
     def work(data: bytes, deadline: float) -> Awaitable[DocumentResult]:
         return _ocr_one(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
@@ -116,17 +112,14 @@ async def ocr_batch(
     settings: SettingsDep,
     request_id: RequestIdDep,
     files: Annotated[list[UploadFile], File(description="Repeated `files` fields, up to MAX_BATCH_FILES")],
-    lang: LangForm = None,
+    opts: OcrOptionsDep,
     pages: PagesForm = None,
-    min_confidence: MinConfForm = 0.5,
-    detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
     if len(files) > settings.max_batch_files:
         raise AppError(
             ErrorCode.TOO_MANY_FILES, f"{len(files)} files sent; at most {settings.max_batch_files} (MAX_BATCH_FILES)."
         )
     check_content_length(request, settings.max_upload_bytes, files=len(files))
-    opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
 
     async def one(upload: UploadFile, deadline: float) -> dict[str, Any]:
         try:

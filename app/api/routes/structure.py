@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 
-from app.api.deps import PrincipalDep, RequestIdDep, ServiceDep, SettingsDep, limits_from, resolve_lang
-from app.api.routes.ocr import DOC_ERRORS, LangForm, MinConfForm, OrientForm, PagesForm
+from app.api.deps import (
+    DocumentFile,
+    OcrOptionsDep,
+    PagesForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+    limits_from,
+)
+from app.api.routes.ocr import DOC_ERRORS
 from app.api.structure_schemas import StructureResponse
 from app.api.uploads import run_document_request
 from app.core.errors import AppError, ErrorCode, error_responses
-from app.pipelines.ocr import OcrOptions
 from app.pipelines.structure import StructureResult, structure_bytes
 from app.runtime.service import Service
 
@@ -72,14 +80,11 @@ async def structure(
     service: ServiceDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")],
-    lang: LangForm = None,
+    file: DocumentFile,
+    opts: OcrOptionsDep,
     pages: PagesForm = None,
-    min_confidence: MinConfForm = 0.5,
-    detect_orientation: OrientForm = True,
 ) -> dict[str, Any]:
     check_available(service)
-    opts = OcrOptions(resolve_lang(lang, settings), min_confidence, detect_orientation)
 
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
         info = engine_info(service, opts.lang)
