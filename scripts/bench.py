@@ -129,9 +129,9 @@ def serve_baseline(port: int) -> None:
 
 
 def _limits(settings: Any) -> Any:
-    from app.api.deps import limits_from
+    from app.documents import limits_from_settings
 
-    return limits_from(settings)
+    return limits_from_settings(settings)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.security import Principal, require_principal
-from app.documents.types import Limits
 from app.engines.languages import SUPPORTED_LANGS, supported_list
 from app.pipelines.ocr import OcrOptions
 from app.runtime.service import Service
@@ -32,15 +31,6 @@ def get_request_id(request: Request) -> str | None:
 def ready_service(service: Annotated[Service, Depends(get_service)]) -> Service:
     service.check_ready()
     return service
-
-
-def limits_from(settings: Settings) -> Limits:
-    return Limits(
-        max_bytes=settings.max_upload_bytes,
-        max_pixels=settings.max_pixels,
-        max_pages=settings.max_pages,
-        pdf_dpi=settings.pdf_dpi,
-    )
 
 
 def resolve_lang(lang: str | None, settings: Settings) -> str:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import Request, UploadFile
 
 from app.core.errors import AppError, ErrorCode
+from app.documents.limits import upload_chunks
 
 if TYPE_CHECKING:
     from app.core.config import Settings
     from app.runtime.service import Service
 
 T = TypeVar("T")
-_CHUNK = 1024 * 1024
 
 
 def check_content_length(request: Request, max_bytes: int, files: int = 1) -> None:
@@ -33,22 +33,9 @@ def check_content_length(request: Request, max_bytes: int, files: int = 1) -> No
 async def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
     if file is None or (not isinstance(file, UploadFile) and not hasattr(file, "read")):
         raise AppError(ErrorCode.MISSING_FILE)
-    chunks = []
-    size = 0
-    while True:
-        chunk = await file.read(_CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > max_bytes:
-            raise AppError(
-                ErrorCode.FILE_TOO_LARGE,
-                f"The file is larger than the {max_bytes / 2**20:.0f} MB limit (MAX_UPLOAD_MB).",
-            )
-        chunks.append(chunk)
+    too_large = f"The file is larger than the {max_bytes / 2**20:.0f} MB limit (MAX_UPLOAD_MB)."
+    chunks = [chunk async for chunk in upload_chunks(file, max_bytes, too_large)]
     await file.close()
-    if size == 0:
-        raise AppError(ErrorCode.EMPTY_FILE, f"The uploaded file {file.filename or ''!r} is empty.".replace(" ''", ""))
     return b"".join(chunks)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Protocol
 
 from app.core.errors import AppError, ErrorCode
 from app.documents.types import Limits
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
 
 _MB = 1024 * 1024
+UPLOAD_CHUNK = _MB
 # Longest `pages` value we try to parse; anything longer is a mistake or an attack.
 _MAX_SPEC_CHARS = 1000
 # "7", "2-5", "3-" (to the end); "~" and the en dash are accepted as range separators too.
@@ -26,6 +28,30 @@ def limits_from_settings(settings: Settings) -> Limits:
         max_pages=settings.max_pages,
         pdf_dpi=settings.pdf_dpi,
     )
+
+
+class AsyncReadable(Protocol):
+    """An uploaded file (Starlette's UploadFile, or anything shaped like it)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def upload_chunks(upload: AsyncReadable, max_bytes: int, too_large: str) -> AsyncIterator[bytes]:
+    """The upload in 1 MiB chunks, never more than ``max_bytes`` in all.
+
+    FILE_TOO_LARGE (message ``too_large``) as soon as the limit is passed; EMPTY_FILE for an empty upload.
+    """
+    size = 0
+    while chunk := await upload.read(UPLOAD_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise AppError(ErrorCode.FILE_TOO_LARGE, too_large, details={"limit_bytes": max_bytes})
+        yield chunk
+    if size == 0:
+        name = f" {upload.filename!r}" if upload.filename else ""
+        raise AppError(ErrorCode.EMPTY_FILE, f"The uploaded file{name} is empty.")
 
 
 def _plural(n: int, word: str) -> str:

@@ -28,14 +28,14 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app import __version__
-from app.api.deps import limits_from, resolve_lang
+from app.api.deps import resolve_lang
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.api.uploads import check_content_length, deadline_in, read_upload
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError, ErrorCode
 from app.core.logging import configure_logging
-from app.documents import Limits, decode_document
+from app.documents import Limits, decode_document, limits_from_settings
 from app.observability import metrics
 from app.pipelines.reading_order import sort_reading_order
 from app.pipelines.types import Line
@@ -137,7 +137,7 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         check_content_length(request, max_bytes)
         language = resolve_lang(lang, settings)
         data = await read_upload(image, max_bytes)
-        limits = limits_from(settings)
+        limits = limits_from_settings(settings)
         limits = Limits(max_bytes, limits.max_pixels, limits.max_pages, limits.pdf_dpi)
         doc = await asyncio.to_thread(decode_document, data, limits, str(page))
         pixels = doc.pages[0].image
@@ -189,7 +189,7 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         crops = []
         for upload in images:
             data = await read_upload(upload, settings.max_upload_bytes)
-            doc = await asyncio.to_thread(decode_document, data, limits_from(settings), "1")
+            doc = await asyncio.to_thread(decode_document, data, limits_from_settings(settings), "1")
             crops.append(doc.pages[0].image)
         deadline = deadline_in(settings.request_timeout_s)
         async with asyncio.timeout(settings.request_timeout_s):

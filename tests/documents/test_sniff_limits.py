@@ -132,3 +132,53 @@ def test_limits_from_settings() -> None:
     assert limits_from_settings(settings) == Limits(
         max_bytes=int(2.5 * 1024 * 1024), max_pixels=1234, max_pages=7, pdf_dpi=150
     )
+
+
+class _EndlessUpload:
+    """An upload that never ends (a client streaming forever); counts what was read."""
+
+    filename = "endless.bin"
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    async def read(self, size: int = -1) -> bytes:
+        self.read_bytes += size
+        return b"\0" * size
+
+
+def test_upload_reader_stops_at_the_limit_instead_of_reading_everything() -> None:
+    import asyncio
+
+    from app.documents.limits import UPLOAD_CHUNK, upload_chunks
+
+    upload = _EndlessUpload()
+
+    async def drain() -> None:
+        async for _ in upload_chunks(upload, 3 * UPLOAD_CHUNK, "too large (limit)"):
+            pass
+
+    with raises_code(ErrorCode.FILE_TOO_LARGE) as info:
+        asyncio.run(drain())
+    assert info.value.message == "too large (limit)"
+    assert info.value.details == {"limit_bytes": 3 * UPLOAD_CHUNK}
+    assert upload.read_bytes == 4 * UPLOAD_CHUNK  # one chunk past the limit, then stop
+
+
+def test_upload_reader_names_an_empty_file() -> None:
+    import asyncio
+
+    from app.documents.limits import upload_chunks
+
+    class Empty:
+        filename = "blank.png"
+
+        async def read(self, size: int = -1) -> bytes:
+            return b""
+
+    async def drain() -> list[bytes]:
+        return [c async for c in upload_chunks(Empty(), 1024, "too large")]
+
+    with raises_code(ErrorCode.EMPTY_FILE) as info:
+        asyncio.run(drain())
+    assert "'blank.png'" in info.value.message

@@ -16,7 +16,6 @@ from app.api.deps import (
     RequestIdDep,
     ServiceDep,
     SettingsDep,
-    limits_from,
 )
 from app.api.schemas import BatchResponse, OcrResponse
 from app.api.uploads import (
@@ -29,6 +28,7 @@ from app.api.uploads import (
 )
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
+from app.documents import limits_from_settings
 from app.pipelines.ocr import OcrOptions, ocr_bytes
 from app.pipelines.types import DocumentResult
 from app.runtime.service import Service
@@ -71,7 +71,7 @@ async def _ocr_one(
 ) -> DocumentResult:
     info = engine_info(service, opts.lang)
     return await ocr_bytes(
-        data, opts, service, limits=limits_from(settings), pages=pages, engine_info=info, deadline=deadline
+        data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
     )
 
 

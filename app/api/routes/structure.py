@@ -15,12 +15,12 @@ from app.api.deps import (
     RequestIdDep,
     ServiceDep,
     SettingsDep,
-    limits_from,
 )
 from app.api.routes.ocr import DOC_ERRORS
 from app.api.structure_schemas import StructureResponse
 from app.api.uploads import run_document_request
 from app.core.errors import AppError, ErrorCode, error_responses
+from app.documents import limits_from_settings
 from app.pipelines.structure import StructureResult, structure_bytes
 from app.runtime.service import Service
 
@@ -89,7 +89,7 @@ async def structure(
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
         info = engine_info(service, opts.lang)
         return structure_bytes(
-            data, opts, service, limits=limits_from(settings), pages=pages, engine_info=info, deadline=deadline
+            data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
         )
 
     result = await run_document_request(request, service, settings, file, work)

@@ -11,20 +11,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from app.core.errors import AppError, ErrorCode
 from app.documents import Document, Limits, check_pixels, decode_document, parse_pages, sniff
+from app.documents.limits import AsyncReadable, upload_chunks
 from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported
 
-_CHUNK = 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
-
-
-class AsyncReadable(Protocol):
-    filename: str | None
-
-    async def read(self, size: int = -1) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -57,25 +50,13 @@ async def stage_upload(upload: AsyncReadable, dest: Path, max_bytes: int) -> Sta
     """Stream an upload to `dest` in 1 MiB chunks (hashing it); FILE_TOO_LARGE / EMPTY_FILE as /ocr."""
     digest = hashlib.sha256()
     size = 0
+    name = f" {upload.filename!r}" if upload.filename else ""
+    too_large = f"The file{name} is larger than the {max_bytes / 2**20:g} MB limit for jobs (JOBS_MAX_UPLOAD_MB)."
     with open(dest, "wb") as out:  # noqa: ASYNC230 - local disk, 1 MiB writes
-        while True:
-            chunk = await upload.read(_CHUNK)
-            if not chunk:
-                break
+        async for chunk in upload_chunks(upload, max_bytes, too_large):
             size += len(chunk)
-            if size > max_bytes:
-                raise AppError(
-                    ErrorCode.FILE_TOO_LARGE,
-                    f"The file {upload.filename or ''!r} is larger than the {max_bytes / 2**20:g} MB limit "
-                    "for jobs (JOBS_MAX_UPLOAD_MB).".replace(" ''", ""),
-                    details={"limit_bytes": max_bytes},
-                )
             digest.update(chunk)
             out.write(chunk)
-    if size == 0:
-        raise AppError(
-            ErrorCode.EMPTY_FILE, f"The uploaded file {upload.filename or ''!r} is empty.".replace(" ''", "")
-        )
     return StagedFile(dest, upload.filename, size, digest.hexdigest())
 
 
