@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     # (docs/performance.md); 0 = all cores per session (lowest single-request latency, less throughput).
     ocr_cpu_threads: int = Field(1, ge=0)
     # ONNX Runtime's CPU memory arena: buffers are kept and reused between inferences instead of being
-    # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for ~300 MB per detector
+    # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for about 1.3 GB more RSS
+    # (mostly the detection workers' buffers for A4 pages; docs/performance.md)
     ocr_cpu_mem_arena: bool = True
     # crops per recognizer call; 0 = auto (1 on CPU, measured fastest; MAX_BATCH_SIZE on a GPU)
     ocr_rec_batch_size: int = Field(0, ge=0)
