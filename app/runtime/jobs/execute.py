@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import importlib.util
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,6 +75,34 @@ def _ocr_options(options: dict[str, Any]) -> OcrOptions:
     )
 
 
+async def _run_page(
+    pipeline: Callable[..., Awaitable[Any]],
+    page: Page,
+    kind: str,
+    options: dict[str, Any],
+    ctx: TaskContext,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One page through a document pipeline (OCR or structure), within JOBS_PAGE_TIMEOUT_S."""
+    opts = _ocr_options(options)
+    doc = Document(kind=kind, page_count=1, pages=[page])
+    timeout = ctx.settings.jobs_page_timeout_s
+    async with asyncio.timeout(timeout):
+        result = await pipeline(
+            doc,
+            opts,
+            ctx.submitter,
+            engine_info=ctx.engine_info(opts.lang),
+            deadline=time.monotonic() + timeout,
+            **extra,
+        )
+    return dict(result.pages[0].to_dict())
+
+
+def _elapsed_ms(ctx: TaskContext) -> dict[str, float]:
+    return {"total": round((time.time() - ctx.started) * 1000, 1)}
+
+
 def page_from_dict(d: dict[str, Any]) -> PageResult:
     lines = [
         Line(text=ln["text"], confidence=float(ln["confidence"]), box=ln["box"], bbox=ln["bbox"]) for ln in d["lines"]
@@ -99,19 +127,7 @@ class OcrTask:
         return None
 
     async def page(self, page: Page, kind: str, options: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
-        opts = _ocr_options(options)
-        doc = Document(kind=kind, page_count=1, pages=[page])
-        deadline = time.monotonic() + ctx.settings.jobs_page_timeout_s
-        async with asyncio.timeout(ctx.settings.jobs_page_timeout_s):
-            result = await ocr_document(
-                doc,
-                opts,
-                ctx.submitter,
-                engine_info=ctx.engine_info(opts.lang),
-                deadline=deadline,
-                task=f"job_{self.name}",
-            )
-        return result.pages[0].to_dict()
+        return await _run_page(ocr_document, page, kind, options, ctx, task=f"job_{self.name}")
 
     async def finish(self, job: Job, file: JobFile, pages: list[dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
         lang = str(job.options["lang"])
@@ -121,7 +137,7 @@ class OcrTask:
             "engine": ctx.engine_info(lang),
             "text": "\n\n".join(p["text"] for p in pages),
             "pages": pages,
-            "timings_ms": {"total": round((time.time() - ctx.started) * 1000, 1)},
+            "timings_ms": _elapsed_ms(ctx),
         }
 
 
@@ -156,7 +172,7 @@ class ExtractionTask(OcrTask):
             "request_id": job.request_id,
             "lang": lang,
             **body,
-            "timings_ms": {"total": round((time.time() - ctx.started) * 1000, 1)},
+            "timings_ms": _elapsed_ms(ctx),
         }
 
 
@@ -180,17 +196,7 @@ class StructureTask:
     async def page(self, page: Page, kind: str, options: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         from app.pipelines.structure import structure_document
 
-        opts = _ocr_options(options)
-        doc = Document(kind=kind, page_count=1, pages=[page])
-        async with asyncio.timeout(ctx.settings.jobs_page_timeout_s):
-            result = await structure_document(
-                doc,
-                opts,
-                ctx.submitter,
-                engine_info=ctx.engine_info(opts.lang),
-                deadline=time.monotonic() + ctx.settings.jobs_page_timeout_s,
-            )
-        return result.pages[0].to_dict()
+        return await _run_page(structure_document, page, kind, options, ctx)
 
     async def finish(self, job: Job, file: JobFile, pages: list[dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
         from app.pipelines import markdown as md
@@ -203,7 +209,7 @@ class StructureTask:
             "text": "\n\n".join(str(p.get("text", "")) for p in pages),
             "pages": pages,
             "markdown": md.join_pages([(int(p["page"]), str(p.get("markdown", ""))) for p in pages]),
-            "timings_ms": {"total": round((time.time() - ctx.started) * 1000, 1)},
+            "timings_ms": _elapsed_ms(ctx),
         }
 
 
