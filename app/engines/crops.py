@@ -28,6 +28,15 @@ def _to_rgb(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """RGB/RGBA/gray uint8 -> contiguous BGR uint8 (what PaddleX and the RapidAI engines expect of arrays)."""
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    elif image.shape[2] == 4:
+        image = image[:, :, :3]
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
 def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
     """Perspective-crop the text quad (4 points clockwise from top-left) out of an RGB image.
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from app.engines.base import EngineInfo, EngineLoadError
+from app.engines.crops import to_bgr
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +96,6 @@ class LayoutDetector(Protocol):
 
 def block_type(label: str) -> str:
     return LABEL_TO_TYPE.get(label.strip().lower(), "text")
-
-
-def _bgr(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    elif image.shape[2] == 4:
-        image = image[:, :, :3]
-    return np.ascontiguousarray(image[:, :, ::-1])
 
 
 def _clip_box(box: Sequence[float], width: int, height: int) -> tuple[float, float, float, float] | None:
@@ -189,7 +182,7 @@ class RapidLayoutDetector:
         out: list[list[LayoutRegion]] = []
         for image in images:
             h, w = image.shape[:2]
-            res = self._engine(_bgr(image))
+            res = self._engine(to_bgr(image))
             regions: list[LayoutRegion] = []
             boxes = res.boxes if res.boxes is not None else []
             names = res.class_names if res.class_names is not None else []
@@ -252,7 +245,7 @@ class PaddleXLayoutDetector:
         out: list[list[LayoutRegion]] = []
         for start in range(0, len(images), self.batch_size):
             chunk = list(images[start : start + self.batch_size])
-            preds = self._predictor.predict([_bgr(im) for im in chunk], batch_size=len(chunk))
+            preds = self._predictor.predict([to_bgr(im) for im in chunk], batch_size=len(chunk))
             for image, pred in zip(chunk, preds, strict=True):
                 h, w = image.shape[:2]
                 regions: list[LayoutRegion] = []

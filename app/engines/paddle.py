@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.engines.base import EngineInfo, EngineLoadError, Quad, Recognized
-from app.engines.crops import order_quad
+from app.engines.crops import order_quad, to_bgr
 from app.engines.models import ModelRef
 
 NAME = "paddleocr"
@@ -82,15 +82,6 @@ def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] |
         ) from exc
 
 
-def _bgr(image: np.ndarray) -> np.ndarray:
-    """RGB/RGBA/gray uint8 -> contiguous BGR uint8 (what PaddleX expects of arrays)."""
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    elif image.shape[2] == 4:
-        image = image[:, :, :3]
-    return np.ascontiguousarray(image[:, :, ::-1])
-
-
 def _score(value: Any) -> float:
     try:
         f = float(value)
@@ -144,7 +135,7 @@ class PaddleTextDetector:
         for i, img in enumerate(images):
             groups.setdefault(tuple(img.shape), []).append(i)
         for idx in groups.values():
-            batch = [_bgr(images[i]) for i in idx]
+            batch = [to_bgr(images[i]) for i in idx]
             results = self._predictor.predict(batch, batch_size=len(batch), max_side_limit=self._max_side_limit)
             for i, res in zip(idx, results, strict=True):
                 polys = res["dt_polys"]
@@ -199,7 +190,7 @@ class PaddleTextRecognizer:
         valid.sort(key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         for start in range(0, len(valid), self.max_batch):
             chunk = valid[start : start + self.max_batch]
-            preds = self._predictor.predict([_bgr(crops[i]) for i in chunk], batch_size=len(chunk))
+            preds = self._predictor.predict([to_bgr(crops[i]) for i in chunk], batch_size=len(chunk))
             for i, pred in zip(chunk, preds, strict=True):
                 results[i] = Recognized(str(pred["rec_text"]), _score(pred["rec_score"]))
         return results
@@ -238,7 +229,7 @@ class PaddleOrientationClassifier:
         """(angle, score) per image, without the ``min_score`` cut."""
         out: list[tuple[int, float]] = []
         for start in range(0, len(images), self.max_batch):
-            chunk = [_bgr(img) for img in images[start : start + self.max_batch]]
+            chunk = [to_bgr(img) for img in images[start : start + self.max_batch]]
             for pred in self._predictor.predict(chunk, batch_size=len(chunk)):
                 labels, scores = pred["label_names"], pred["scores"]
                 try:
