@@ -103,7 +103,7 @@ def test_debug_paddle_runs_a_real_check(live_server: LiveServer) -> None:
     rt = body["runtime"]
     assert rt["mode"] == "in-process"
     assert rt["workers"] == {"det": cores, "rec": min(2, cores)}
-    assert rt["cpu_threads_per_session"] == 1 and rt["cpu_mem_arena"] is True
+    assert rt["cpu_threads_per_session"] == 1 and rt["cpu_mem_arena"] is True and rt["det_trim_borders"] is True
     assert rt["batch"]["det"] == 1 and rt["max_concurrent_requests"] == 8 and rt["queue_max_size"] == 32
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for about 1.3 GB more RSS
     # (mostly the detection workers' buffers for A4 pages; docs/performance.md)
     ocr_cpu_mem_arena: bool = True
+    # detect text only inside a page's uniform border (white margins, blank bottoms) plus a margin: same
+    # lines, less detection time on pages that are mostly margin; blank pages skip detection
+    ocr_det_trim_borders: bool = True
     # crops per recognizer call; 0 = auto (1 on CPU, measured fastest; MAX_BATCH_SIZE on a GPU)
     ocr_rec_batch_size: int = Field(0, ge=0)
     tessdata_dir: Path | None = None

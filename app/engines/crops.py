@@ -58,6 +58,69 @@ def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
     return crop
 
 
+# ---------------------------------------------------------------- empty borders
+
+# a pixel is background when every channel is within this of the border colour
+CONTENT_TOLERANCE = 16
+# kept around the content: the detectors need context around a line (with 32 px PP-OCRv5 det split
+# a line of large text into words), and text near the content never sits at the edge of their input
+CONTENT_MARGIN = 64
+
+
+Box = tuple[int, int, int, int]
+
+
+def content_box(image: np.ndarray, *, tolerance: int = CONTENT_TOLERANCE, margin: int = CONTENT_MARGIN) -> Box | None:
+    """``(x0, y0, x1, y1)`` around everything that differs from the page's border colour, grown by
+    ``margin`` and clipped to the image; ``None`` when the whole image is that one colour.
+
+    The border colour is the median of the outermost rows and columns, so white paper, dark slides and
+    coloured backgrounds all work; a photo with no uniform border gives (about) the whole image.
+    """
+    rgb = _to_rgb(image)
+    h, w = rgb.shape[:2]
+    if h == 0 or w == 0:
+        return None
+    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    bg = np.median(frame, axis=0)
+    lower = tuple(float(max(0.0, v - tolerance)) for v in bg)
+    upper = tuple(float(min(255.0, v + tolerance)) for v in bg)
+    # 255 where every channel is near the border colour (the stubs lack the Scalar bounds overload)
+    background = cv2.inRange(rgb, lower, upper)  # type: ignore[call-overload]
+    rows = np.flatnonzero(background.min(axis=1) == 0)
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(background.min(axis=0) == 0)
+    x0, x1 = max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + 1 + margin)
+    y0, y1 = max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + 1 + margin)
+    return x0, y0, x1, y1
+
+
+def align_box(box: Box, multiple: int, width: int, height: int) -> Box:
+    """Grow ``box`` so that its sides are multiples of ``multiple`` (where the image is large enough),
+    staying inside the ``width`` x ``height`` image: a detector that rounds its input to a multiple of
+    32 then sees the crop at its own scale instead of a stretched one."""
+
+    def grow(lo: int, hi: int, size: int) -> tuple[int, int]:
+        want = min(size, -(-(hi - lo) // multiple) * multiple)
+        lo = max(0, lo - (want - (hi - lo)) // 2)
+        lo = min(lo, size - want)
+        return lo, lo + want
+
+    x0, x1 = grow(box[0], box[2], width)
+    y0, y1 = grow(box[1], box[3], height)
+    return x0, y0, x1, y1
+
+
+def union_box(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
 def order_quad(points: np.ndarray) -> Quad:
     """4 points in any order -> float32 (4, 2), clockwise from top-left (image coordinates, y down)."""
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)

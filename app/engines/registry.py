@@ -310,7 +310,11 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
     fallback: str | None = None
     if part in ("all", "det"):
         orientation = _build_orientation(settings)
-        detector = PaddleTextDetector(_ref(settings, settings.ocr_det_model), **_paddle_kwargs(settings))
+        detector = PaddleTextDetector(
+            _ref(settings, settings.ocr_det_model),
+            trim_borders=settings.ocr_det_trim_borders,
+            **_paddle_kwargs(settings),
+        )
     if part in ("all", "rec"):
         general = PaddleTextRecognizer(
             _ref(settings, settings.ocr_rec_model), max_batch=_rec_batch(settings), **_paddle_kwargs(settings)

@@ -418,17 +418,24 @@ def _ink_height(gray: np.ndarray, box: Sequence[float]) -> float:
 
 
 def _merge_lists(blocks: list[Block]) -> list[Block]:
-    """Consecutive list blocks of one column (the layout model often boxes items one by one) -> one list."""
+    """Consecutive list blocks of one column -> one list. The layout model often boxes items one by one,
+    or draws two overlapping regions that share a list's items between them (items interleave): the
+    merged list's lines are put back in row order."""
     out: list[Block] = []
     for b in blocks:
         prev = out[-1] if out else None
         if prev is not None and prev.type == "list" and b.type == "list":
             h = max(prev.line_height, b.line_height, 1.0)
-            if abs(b.bbox[0] - prev.bbox[0]) <= 1.5 * h and -0.5 * h <= b.bbox[1] - prev.bbox[3] <= 1.5 * h:
+            if (
+                abs(b.bbox[0] - prev.bbox[0]) <= 1.5 * h
+                and b.bbox[3] > prev.bbox[1]
+                and b.bbox[1] - prev.bbox[3] <= 1.5 * h
+            ):
                 prev.size = (prev.size * len(prev.lines) + b.size * len(b.lines)) / max(
                     1, len(prev.lines) + len(b.lines)
                 )
-                prev.lines = prev.lines + b.lines
+                merged = prev.lines + b.lines
+                prev.lines = [merged[i] for i in _line_rows(merged)]
                 prev.bbox = _union([prev.bbox, b.bbox])
                 prev.score = max(prev.score, b.score)
                 continue

@@ -208,6 +208,7 @@ class Service:
             "max_batch_wait_ms": s.max_batch_wait_ms,
             "cpu_threads_per_session": s.ocr_cpu_threads or "all cores",
             "cpu_mem_arena": s.ocr_cpu_mem_arena,
+            "det_trim_borders": s.ocr_det_trim_borders,
         }
 
     def queue_depths(self) -> dict[str, int]:

@@ -7,7 +7,10 @@ import pytest
 
 from app.engines.base import Recognized
 from app.engines.crops import (
+    CONTENT_MARGIN,
+    align_box,
     cer,
+    content_box,
     crop_quad,
     levenshtein,
     normalize_text,
@@ -15,6 +18,7 @@ from app.engines.crops import (
     page_text,
     reading_order,
     reading_rows,
+    union_box,
 )
 
 
@@ -78,3 +82,55 @@ def test_levenshtein_and_cer() -> None:
     assert cer("ab", "a b", keep_spaces=False) == 0.0
     assert cer("", "") == 0.0 and cer("x", "") == 1.0
     assert normalize_text("ｶ") == "ｶ"  # NFC only (no compatibility folding)
+
+
+# ---------------------------------------------------------------- empty borders
+
+
+def test_content_box_is_the_content_plus_a_margin() -> None:
+    img = np.full((1000, 800, 3), 255, dtype=np.uint8)
+    img[100:140, 200:500] = 0  # a "line" of text
+    img[600:610, 300:320] = (255, 0, 0)  # red mark: colour counts, not only brightness
+    m = CONTENT_MARGIN
+    assert content_box(img) == (200 - m, 100 - m, 500 + m, 610 + m)
+
+
+def test_content_box_is_clipped_to_the_image_and_finds_corners() -> None:
+    img = np.full((300, 400, 3), 250, dtype=np.uint8)
+    img[0:5, 390:400] = 20  # touches the top-right corner (the border colour is still the median)
+    img[280:300, 0:10] = 20
+    assert content_box(img) == (0, 0, 400, 300)
+
+
+def test_content_box_of_a_blank_page_is_none_also_on_dark_and_gray() -> None:
+    for colour in (255, 0, 128):
+        assert content_box(np.full((200, 300, 3), colour, dtype=np.uint8)) is None
+    assert content_box(np.full((200, 300), 255, dtype=np.uint8)) is None  # grayscale
+    # faint paper noise within the tolerance is background
+    rng = np.random.default_rng(0)
+    noisy = (245 + rng.integers(-8, 9, size=(200, 300, 3))).astype(np.uint8)
+    assert content_box(noisy) is None
+
+
+def test_content_box_on_a_dark_slide_and_a_photo() -> None:
+    slide = np.full((400, 600, 3), (20, 30, 60), dtype=np.uint8)
+    slide[200:230, 100:300] = 255  # light text on a dark background
+    m = CONTENT_MARGIN
+    assert content_box(slide) == (100 - m, 200 - m, 300 + m, 230 + m)
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 256, size=(300, 200, 3), dtype=np.uint8)  # no uniform border at all
+    assert content_box(photo) == (0, 0, 200, 300)
+    rgba = np.dstack([slide, np.full((400, 600), 255, dtype=np.uint8)])
+    assert content_box(rgba) == content_box(slide)
+
+
+def test_union_box() -> None:
+    assert union_box([(10, 20, 30, 40), (5, 25, 50, 35)]) == (5, 20, 50, 40)
+
+
+def test_align_box_grows_to_multiples_inside_the_image() -> None:
+    assert align_box((100, 100, 150, 200), 32, 1000, 1000) == (93, 86, 157, 214)  # 50x100 -> 64x128, centred
+    assert align_box((0, 0, 40, 40), 32, 1000, 1000) == (0, 0, 64, 64)  # at the corner: grows inwards
+    assert align_box((980, 980, 1000, 1000), 32, 1000, 1000) == (968, 968, 1000, 1000)
+    assert align_box((5, 5, 95, 60), 32, 100, 70) == (2, 1, 98, 65)
+    assert align_box((1, 1, 99, 69), 32, 100, 70) == (0, 0, 100, 70)  # the image is smaller: all of it

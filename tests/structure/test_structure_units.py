@@ -252,6 +252,18 @@ def test_list_blocks_of_one_column_are_merged() -> None:
     assert len(merged) == 2 and merged[0].line_texts == ["• one", "• two", "• three"]
 
 
+def test_list_items_shared_between_two_overlapping_regions_come_back_in_order() -> None:
+    # two overlapping layout regions took the first and third item, and the second
+    wide = Block("list", "text", [100, 342, 389, 453], 0.8, [_line("• Seoul", 100, 342, 373, 370)])
+    wide.lines.append(_line("• Forty", 100, 426, 389, 453))
+    inner = Block("list", "text", [100, 384, 381, 412], 0.9, [_line("• Busan", 100, 384, 381, 412)])
+    merged = _merge_lists([wide, inner])
+    assert len(merged) == 1 and merged[0].line_texts == ["• Seoul", "• Busan", "• Forty"]
+    # a list in another column is not pulled in
+    other = _block("list", "• right", (700, 384, 1000, 412))
+    assert len(_merge_lists([_block("list", "• left", (100, 384, 400, 412)), other])) == 2
+
+
 def test_text_repeated_at_the_top_of_pages_is_a_header() -> None:
     from app.pipelines.structure import _running_heads
     from app.pipelines.types import PageResult
