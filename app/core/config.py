@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # (docs/performance.md); 0 = all cores per session (lowest single-request latency, less throughput).
     ocr_cpu_threads: int = Field(1, ge=0)
     # ONNX Runtime's CPU memory arena: buffers are kept and reused between inferences instead of being
-    # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for about 1.3 GB more RSS
+    # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for up to about 1.3 GB more RSS
     # (mostly the detection workers' buffers for A4 pages; docs/performance.md)
     ocr_cpu_mem_arena: bool = True
     # detect text only inside a page's uniform border (white margins, blank bottoms) plus a margin: same
