@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.engines.base import EngineInfo, EngineLoadError, Quad, Recognized
-from app.engines.crops import Box, align_box, content_box, order_quad, to_bgr, union_box
+from app.engines.crops import align_box, content_box, order_quad, to_bgr, union_box
 from app.engines.models import ModelRef
 
 NAME = "paddleocr"
@@ -143,17 +143,15 @@ class PaddleTextDetector:
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, img in enumerate(images):
             groups.setdefault(tuple(img.shape), []).append(i)
-        for idx in groups.values():
-            box: Box | None = None
+        for shape, idx in groups.items():
+            x0, y0, x1, y1 = 0, 0, shape[1], shape[0]  # the whole page
             if self._trim_borders:
-                found = {i: content_box(images[i]) for i in idx}
-                idx = [i for i in idx if found[i] is not None]  # a blank page has no lines
+                found = [content_box(images[i]) for i in idx]
+                idx = [i for i, b in zip(idx, found, strict=True) if b is not None]  # a blank page has no lines
                 if not idx:
                     continue
-                h, w = images[idx[0]].shape[:2]
-                box = align_box(union_box([b for b in found.values() if b is not None]), DET_ALIGN, w, h)
-            x0, y0 = (box[0], box[1]) if box else (0, 0)
-            batch = [to_bgr(images[i] if box is None else images[i][box[1] : box[3], box[0] : box[2]]) for i in idx]
+                x0, y0, x1, y1 = align_box(union_box([b for b in found if b is not None]), DET_ALIGN, x1, y1)
+            batch = [to_bgr(images[i][y0:y1, x0:x1]) for i in idx]
             results = self._predictor.predict(batch, batch_size=len(batch), max_side_limit=self._max_side_limit)
             offset = np.array([x0, y0], dtype=np.float32)
             for i, res in zip(idx, results, strict=True):
