@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import Request, UploadFile
 
 from app.core.errors import AppError, ErrorCode
-from app.documents.limits import upload_chunks
+from app.documents.limits import limits_from_settings, upload_chunks
+from app.pipelines.ocr import OcrOptions, ocr_bytes
 
 if TYPE_CHECKING:
     from app.core.config import Settings
+    from app.pipelines.types import DocumentResult
     from app.runtime.service import Service
 
 T = TypeVar("T")
@@ -93,3 +95,13 @@ def engine_info(service: Service, lang: str) -> dict[str, Any]:
     """What the response's `engine` block says for this language ({} while engines are still loading)."""
     engines = service.engines()
     return engines.describe(lang) if engines is not None else {}
+
+
+async def ocr_upload(
+    data: bytes, *, service: Service, settings: Settings, opts: OcrOptions, pages: str | None, deadline: float
+) -> DocumentResult:
+    """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read)."""
+    info = engine_info(service, opts.lang)
+    return await ocr_bytes(
+        data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
+    )

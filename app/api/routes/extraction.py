@@ -17,11 +17,9 @@ from app.api.deps import (
     SettingsDep,
 )
 from app.api.routes.ocr import DOC_ERRORS
-from app.api.uploads import engine_info, run_document_request
+from app.api.uploads import ocr_upload, run_document_request
 from app.core.errors import error_responses
-from app.documents import limits_from_settings
 from app.pipelines.extraction import extract, resolve_fields
-from app.pipelines.ocr import ocr_bytes
 
 router = APIRouter(tags=["extraction"])
 
@@ -55,10 +53,7 @@ async def extraction(
     resolve_fields(fields=fields, template=template, settings=settings)
 
     async def work(data: bytes, deadline: float) -> dict[str, Any]:
-        info = engine_info(service, opts.lang)
-        doc = await ocr_bytes(
-            data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
-        )
+        doc = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
         body = await asyncio.to_thread(extract, doc, fields=fields, template=template, settings=settings)
         return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
 

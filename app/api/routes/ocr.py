@@ -21,17 +21,13 @@ from app.api.schemas import BatchResponse, OcrResponse
 from app.api.uploads import (
     check_content_length,
     deadline_in,
-    engine_info,
     guarded,
+    ocr_upload,
     read_upload,
     run_document_request,
 )
-from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
-from app.documents import limits_from_settings
-from app.pipelines.ocr import OcrOptions, ocr_bytes
 from app.pipelines.types import DocumentResult
-from app.runtime.service import Service
 
 router = APIRouter(tags=["ocr"])
 
@@ -66,15 +62,6 @@ def shape(result: DocumentResult, request_id: str | None) -> dict[str, Any]:
     }
 
 
-async def _ocr_one(
-    data: bytes, *, service: Service, settings: Settings, opts: OcrOptions, pages: str | None, deadline: float
-) -> DocumentResult:
-    info = engine_info(service, opts.lang)
-    return await ocr_bytes(
-        data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
-    )
-
-
 @router.post(
     "/ocr",
     response_model=OcrResponse,
@@ -93,7 +80,7 @@ async def ocr(
 ) -> dict[str, Any]:
 
     def work(data: bytes, deadline: float) -> Awaitable[DocumentResult]:
-        return _ocr_one(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+        return ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
 
     result = await run_document_request(request, service, settings, file, work)
     return shape(result, request_id)
@@ -124,7 +111,7 @@ async def ocr_batch(
     async def one(upload: UploadFile, deadline: float) -> dict[str, Any]:
         try:
             data = await read_upload(upload, settings.max_upload_bytes)
-            res = await _ocr_one(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+            res = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
         except AppError as err:
             if err.code in (ErrorCode.TIMEOUT, ErrorCode.QUEUE_FULL):
                 raise
