@@ -48,17 +48,21 @@ def pct(values: list[float], p: float) -> float:
     return xs[k]
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (also used by scripts/eval_accuracy.py)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return "unknown CPU"
+
+
+def machine() -> str:
     return (
-        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+        f"{os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
 
 

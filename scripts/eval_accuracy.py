@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from app.engines.base import TextDetector, TextRecognizer  # noqa: E402
 from app.engines.crops import cer, page_text, read_page_sync  # noqa: E402
 from app.engines.models import resolve_model  # noqa: E402
+from scripts.bench import cpu_model  # noqa: E402
 from tests.render import ENGLISH_SAMPLE, KOREAN_SAMPLE, render_lines  # noqa: E402
 
 RAPIDOCR_DIR = Path(os.environ.get("RAPIDOCR_EVAL_DIR", "/work/shared/eval/rapidocr"))
@@ -431,14 +432,7 @@ def detail_table(rows: list[Row], methods_by_key: dict[str, Method], group: str)
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     osname = platform.platform()
     try:
         for line in Path("/etc/os-release").read_text().splitlines():
