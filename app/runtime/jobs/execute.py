@@ -141,15 +141,20 @@ class OcrTask:
         }
 
 
+def _unless_built(task: str, module: str) -> str | None:
+    """None when the pipeline module behind `task` is in this build, else why the task cannot run."""
+    if importlib.util.find_spec(module) is None:
+        return f"task '{task}' is not available in this build ({module} is missing)"
+    return None
+
+
 class ExtractionTask(OcrTask):
     """OCR every page (progress per page), then extract the fields from the whole document."""
 
     name = "extraction"
 
     def available(self) -> str | None:
-        if importlib.util.find_spec("app.pipelines.extraction") is None:
-            return "task 'extraction' is not available in this build (app.pipelines.extraction is missing)"
-        return None
+        return _unless_built(self.name, "app.pipelines.extraction")
 
     def validate(self, options: dict[str, Any], settings: Settings) -> None:
         from app.pipelines.extraction import resolve_fields
@@ -186,9 +191,7 @@ class StructureTask:
     name = "structure"
 
     def available(self) -> str | None:
-        if importlib.util.find_spec("app.pipelines.structure") is None:
-            return "task 'structure' is not available in this build (app.pipelines.structure is missing)"
-        return None
+        return _unless_built(self.name, "app.pipelines.structure")
 
     def validate(self, options: dict[str, Any], settings: Settings) -> None:
         return None
