@@ -3,6 +3,7 @@ overload behaviour and memory growth. Prints the ratios and writes docs/performa
 
     python scripts/bench.py                 # everything (about 10 minutes on 2 cores)
     python scripts/bench.py --quick         # fewer requests, shorter overload/soak (a smoke run)
+    python scripts/bench.py --dense         # only throughput at concurrency 16 vs the baseline, full pages
 
 The lock baseline is the same engines behind one global lock, one request at a time, the way
 PaddleX's serving runs its pipeline: `python scripts/bench.py --serve-baseline PORT` serves it.
@@ -10,6 +11,7 @@ PaddleX's serving runs its pipeline: `python scripts/bench.py --serve-baseline P
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import socket
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,24 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(60)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@contextlib.contextmanager
+def served(which: str) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """Start the service (``"service"``) or the lock baseline (``"baseline"``), send it the warm-up
+    requests, yield (url, headers, process), stop it."""
+    port = free_port()
+    if which == "service":
+        env = {"AUTH_MODE": "api-key", "API_KEY": KEY, "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PORT": str(port)}
+        proc, headers = start([sys.executable, "-m", "app"], port, env), {"x-api-key": KEY}
+    else:
+        proc, headers = start([sys.executable, str(Path(__file__)), "--serve-baseline", str(port)], port, {}), {}
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(drive(url, WARM_CLIENTS, WARM_REQUESTS, headers))
+        yield url, headers, proc
+    finally:
+        stop(proc)
 
 
 def serve_baseline(port: int) -> None:
@@ -287,11 +308,42 @@ async def soak(url: str, total: int, pid: int, headers: dict[str, str]) -> dict[
 # ---------------------------------------------------------------------------------------------------
 
 
+def dense_pages() -> list[Path]:
+    """The samples' lines three times over: 30 lines filling an A4 page (80 px margins), Korean and English."""
+    from tests.render import ENGLISH_SAMPLE, KOREAN_SAMPLE, render_lines
+
+    paths = []
+    for name, lines, font_name, size in (
+        ("dense_korean.png", KOREAN_SAMPLE, "nanum", 30),
+        ("dense_english.png", ENGLISH_SAMPLE, "dejavu", 28),
+    ):
+        img, _ = render_lines(lines * 3, font_name=font_name, size=size)
+        img.save(REPO / "artifacts" / name)
+        paths.append(REPO / "artifacts" / name)
+    return paths
+
+
+def dense(n16: int) -> int:
+    """Throughput at concurrency 16, service vs lock baseline, on full pages (prints; writes nothing)."""
+    DOCS[:] = dense_pages()
+    results = {}
+    for which in ("service", "baseline"):
+        with served(which) as (url, headers, _):
+            results[which] = asyncio.run(drive(url, 16, n16, headers))
+            print(f"{which}, concurrency 16, full pages: {results[which]}", flush=True)
+    ratio = results["service"]["pages_per_s"] / results["baseline"]["pages_per_s"]
+    print(f"\nthroughput ratio at c=16 on full pages: {ratio:.2f}x")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--serve-baseline", type=int, metavar="PORT")
     ap.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
+    ap.add_argument(
+        "--dense", action="store_true", help="only the throughput at concurrency 16, on pages filled with text"
+    )
     args = ap.parse_args()
     if args.serve_baseline:
         serve_baseline(args.serve_baseline)
@@ -299,19 +351,14 @@ def main() -> int:
     (REPO / "artifacts").mkdir(exist_ok=True)
     n1, n4, n16 = (6, 12, 32) if args.quick else (20, 24, 64)
     overload_s, soak_n = (15, 200) if args.quick else (60, 2000)
-    h = {"x-api-key": KEY}
-
     print(f"machine: {machine()}")
+    if args.dense:
+        return dense(n16)
     print("in-process pipeline (no HTTP) ...", flush=True)
     inproc = in_process(n1)
     print(f"  {inproc}", flush=True)
 
-    port = free_port()
-    env = {"AUTH_MODE": "api-key", "API_KEY": KEY, "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1", "PORT": str(port)}
-    proc = start([sys.executable, "-m", "app"], port, env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(drive(url, WARM_CLIENTS, WARM_REQUESTS, h))
+    with served("service") as (url, h, proc):
         runs = []
         for c, n in ((1, n1), (4, n4), (16, n16)):
             print(f"service, concurrency {c} ...", flush=True)
@@ -323,22 +370,15 @@ def main() -> int:
         print(f"soak {soak_n} requests ...", flush=True)
         soaked = asyncio.run(soak(url, soak_n, proc.pid, h))
         print(f"  {soaked}", flush=True)
-    finally:
-        stop(proc)
 
-    bport = free_port()
-    bproc = start([sys.executable, str(Path(__file__)), "--serve-baseline", str(bport)], bport, {})
-    try:
+    with served("baseline") as (burl, bh, _):
         print("lock baseline, concurrency 1 and 16 ...", flush=True)
-        asyncio.run(drive(f"http://127.0.0.1:{bport}", WARM_CLIENTS, WARM_REQUESTS, {}))
-        base1 = asyncio.run(drive(f"http://127.0.0.1:{bport}", 1, n1, {}))
+        base1 = asyncio.run(drive(burl, 1, n1, bh))
         print(f"  {base1}", flush=True)
-        base16 = asyncio.run(drive(f"http://127.0.0.1:{bport}", 16, n16, {}))
+        base16 = asyncio.run(drive(burl, 16, n16, bh))
         print(f"  {base16}", flush=True)
         if not base16["pages_per_s"]:
             raise RuntimeError(f"the lock baseline answered no request: {base16['codes']}")
-    finally:
-        stop(bproc)
 
     # per document (the two documents take different times; a median over the mix jumps between them)
     ratios = [h / p for h, p in zip(runs[0]["p50_by_doc"], inproc["p50_by_doc"], strict=True)]
