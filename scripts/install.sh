@@ -57,6 +57,14 @@ if [[ ! -f "$stamp" ]]; then
   else
     "$POETRY" install --no-root
   fi
+  # opencv-python (rapid-table) and opencv-contrib-python (paddlex) both write the same cv2/ folder, and
+  # Poetry installs them in parallel: a clean clone once got a cv2 binary mixed from both that aborted at
+  # import. Writing the contrib wheel (the superset, same version) again, alone, leaves one consistent copy.
+  cv2_version=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-contrib-python"))')
+  log "rewriting cv2/ from opencv-contrib-python $cv2_version (shared with opencv-python)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
+    "opencv-contrib-python==$cv2_version" 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import cv2' || { log "cv2 does not import: remove .venv and run $0 again"; exit 1; }
   rm -f .venv/.installed-*; touch "$stamp"
 fi
 
