@@ -28,6 +28,7 @@ _ORIENTATION_FIX: dict[int, Image.Transpose] = {
     8: Image.Transpose.ROTATE_90,
 }
 _WHITE = (255, 255, 255)
+_BLACK = (0, 0, 0)
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "La", "RGBa"})
 _WIDE_GRAY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 
@@ -173,6 +174,16 @@ def _upright(im: Image.Image) -> Image.Image:
     return im.transpose(fix) if fix is not None else im
 
 
+def _backdrop(rgba: Image.Image) -> tuple[int, int, int]:
+    """What a transparent image goes on: white, unless what is visible is light (white text on a transparent
+    background, as logos and screen captures have), which would vanish on white: then black."""
+    pixels = np.asarray(rgba)
+    visible = pixels[:, :, 3] > 127
+    if visible.any() and pixels[:, :, :3][visible].mean() > 160:
+        return _BLACK
+    return _WHITE
+
+
 def _to_rgb(im: Image.Image, kind: str) -> np.ndarray:
     mode = im.mode
     if mode in _WIDE_GRAY_MODES:
@@ -184,7 +195,7 @@ def _to_rgb(im: Image.Image, kind: str) -> np.ndarray:
         im = im.convert("RGBA")
     if im.mode in _ALPHA_MODES:
         rgba = im.convert("RGBA")
-        background = Image.new("RGB", rgba.size, _WHITE)
+        background = Image.new("RGB", rgba.size, _backdrop(rgba))
         background.paste(rgba, mask=rgba.getchannel("A"))
         im = background
     if im.mode != "RGB":

@@ -140,6 +140,15 @@ def test_rgba_transparency_is_composited_on_white(limits: Limits) -> None:
         assert all(120 <= v <= 135 for v in out[5, 30])
 
 
+def test_light_content_on_transparency_goes_on_black(limits: Limits) -> None:
+    """White text on a transparent background would vanish on white."""
+    img = Image.new("RGBA", (40, 20), (0, 0, 0, 0))
+    img.paste((255, 255, 255, 255), (5, 5, 35, 15))  # an opaque white "stroke"
+    out = _decode_one(img, "PNG", limits)
+    assert tuple(out[10, 20]) == (255, 255, 255)
+    assert tuple(out[1, 1]) == (0, 0, 0)
+
+
 def test_la_and_palette_transparency(limits: Limits) -> None:
     la = Image.new("LA", (10, 10), (0, 0))
     la.paste((0, 255), (0, 0, 5, 10))
