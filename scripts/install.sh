@@ -5,7 +5,11 @@
 #   scripts/install.sh            everything (dev tools included: used by `make run` and `make test`)
 #   INSTALL_GROUPS=main scripts/install.sh   runtime dependencies only (Docker images)
 #   SKIP_APT=1 scripts/install.sh            never call apt-get (non-root machines; install them yourself)
-#   INSTALL_TEST_TOOLS=1 scripts/install.sh  also chromium, chromium-driver, redis-server, postgresql (tests)
+#   INSTALL_TEST_TOOLS=1 scripts/install.sh  also chromium, chromium-driver, redis-server, postgresql, the
+#                                            Tesseract data of the languages the tests read and the fonts of
+#                                            the accuracy evaluation and the Korean training recipe (tests)
+#   OCR_LANGUAGES=th,ru scripts/install.sh   also the Tesseract data of these languages (default: OCR_LANGUAGES
+#                                            from the environment or .env, else korean,en; `all` = every one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +22,20 @@ APT_PACKAGES=(tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng fonts-nanum font
 # end-to-end tests, Redis and PostgreSQL for the Celery job backend
 if [[ "${INSTALL_TEST_TOOLS:-0}" == 1 ]]; then
   APT_PACKAGES+=(chromium chromium-driver redis-server postgresql)
+  # the accuracy evaluation's rendered pages and the Korean recognizer's training fonts (tests of its recipe)
+  APT_PACKAGES+=(fonts-unfonts-core fonts-unfonts-extra fonts-nanum-extra fonts-nanum-coding fonts-noto-cjk
+    fonts-noto-cjk-extra fonts-baekmuk fonts-dejavu-extra)
 fi
+# the Tesseract data (tesseract-ocr-<x>) of the languages OCR_LANGUAGES enables, from the language catalogue
+# (app/core/languages.py, read by the system python3: no environment needed yet)
+lang_args=()
+if [[ "${INSTALL_TEST_TOOLS:-0}" == 1 ]]; then lang_args+=(--tests); fi
+if ! lang_packages=$("$PYTHON" scripts/lang_packages.py "${lang_args[@]}"); then
+  echo "[install] OCR_LANGUAGES is invalid (see above): fix it in the environment or .env" >&2
+  exit 2
+fi
+read -r -a lang_list <<<"$(echo "$lang_packages" | tr '\n' ' ')"
+APT_PACKAGES+=("${lang_list[@]}")
 export POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_NO_INTERACTION=1
 
 log() { printf '[install] %s\n' "$*" >&2; }
@@ -37,7 +54,7 @@ if ((${#missing[@]})); then
     sudo apt-get update -qq
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    log "WARNING: cannot install ${missing[*]}; Korean OCR needs tesseract-ocr-kor"
+    log "WARNING: cannot install ${missing[*]}; Korean OCR needs tesseract-ocr-kor, each language of OCR_LANGUAGES its tesseract-ocr-<x>"
   fi
 fi
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
 
+from app.core import languages
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.security import Principal, require_principal
-from app.engines.languages import SUPPORTED_LANGS, supported_list
 from app.pipelines.ocr import OcrOptions
 from app.runtime.service import Service
 
@@ -34,12 +34,26 @@ def ready_service(service: Annotated[Service, Depends(get_service)]) -> Service:
 
 
 def resolve_lang(lang: str | None, settings: Settings) -> str:
+    """The request's language (default OCR_DEFAULT_LANG), checked for every route that takes `lang`
+    (and the model server's): unknown -> 422 `unsupported_language`; known but not served here ->
+    422 `language_not_enabled`, saying which setting and Debian package enable it."""
     value = (lang or settings.ocr_default_lang).strip()
-    if value not in SUPPORTED_LANGS:
+    entry = languages.get(value)
+    enabled = settings.enabled_languages
+    if entry is None:
+        close = languages.suggest(value)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise AppError(
             ErrorCode.UNSUPPORTED_LANGUAGE,
-            f"Unsupported language {value!r}. Supported: {supported_list()}.",
-            details={"supported": list(SUPPORTED_LANGS)},
+            f"Unsupported language {value!r}: use a PaddleOCR `lang` code such as {', '.join(enabled[:6])}.{hint} "
+            "GET /languages lists every code and which ones this deployment serves.",
+            details={"supported": enabled},
+        )
+    if value not in enabled:
+        raise AppError(
+            ErrorCode.LANGUAGE_NOT_ENABLED,
+            f"{languages.how_to_enable(entry)}.",
+            details={"lang": value, "setting": languages.SETTING, "package": entry.package},
         )
     return value
 
@@ -53,7 +67,10 @@ RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 DocumentFile = Annotated[UploadFile, File(description="PNG, JPEG, TIFF, BMP, WebP or PDF")]
 LangForm = Annotated[
     str | None,
-    Form(description="PaddleOCR language code (korean, en, ch, chinese_cht, japan, latin); default OCR_DEFAULT_LANG"),
+    Form(
+        description="PaddleOCR language code (korean, en, ch, japan, latin, fr, th, ru, ar, hi, …: GET /languages); "
+        "default OCR_DEFAULT_LANG"
+    ),
 ]
 PagesForm = Annotated[
     str | None, Form(description="Pages to read, e.g. `1-3,5` (1-based); default all, at most MAX_PAGES")

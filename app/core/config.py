@@ -15,6 +15,9 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core import languages
+from app.core.languages import DEFAULT_ENABLED
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,6 +79,10 @@ class Settings(BaseSettings):
 
     # --- OCR engines ---
     ocr_default_lang: str = "korean"
+    # PaddleOCR codes of the Tesseract-read languages to serve (app/core/languages.py; `all` = every code).
+    # The languages of the bundled PP-OCR model and Korean are always served; each one listed here needs
+    # its tesseract-ocr-<x> package (scripts/install.sh installs them), checked when the engines load.
+    ocr_languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_ENABLED))
     ocr_model_source: ModelSource = ModelSource.LOCAL
     ocr_device: str = "cpu"
     ocr_engine_backend: Literal["onnxruntime", "paddle"] = "onnxruntime"
@@ -83,7 +90,17 @@ class Settings(BaseSettings):
     # defaults chosen by measurement (docs/accuracy.md): best CER and robustness offline, faster than v5
     ocr_det_model: str = "PP-OCRv6_small_det"
     ocr_rec_model: str = "PP-OCRv6_small_rec"
-    ocr_korean_rec_model: str | None = None
+    # Korean lines: this project's fine-tuned PP-OCRv6 small recognizer (shipped, offline), any PaddleOCR
+    # model name (e.g. korean_PP-OCRv5_mobile_rec with OCR_MODEL_SOURCE=hub), or "tesseract" (the previous
+    # reader, Tesseract kor+eng, alone)
+    ocr_korean_rec_model: str = "korean_PP-OCRv6_small_rec"
+    # lines the Korean model reads with confidence below OCR_KOREAN_SECOND_OPINION_BELOW (or not at all)
+    # are read by Tesseract too; its reading wins when more confident by OCR_KOREAN_SECOND_OPINION_MARGIN
+    ocr_korean_second_opinion: Literal["tesseract", "none"] = "tesseract"
+    ocr_korean_second_opinion_below: float = Field(0.8, ge=0, le=1)
+    ocr_korean_second_opinion_margin: float = Field(0.0, ge=0, le=1)
+    # per-line image preparation before the Korean recognizer (app/engines/preprocess.py)
+    ocr_rec_preprocess: Literal["none", "stretch", "clahe"] = "none"
     ocr_orientation_model: str = "PP-LCNet_x1_0_doc_ori"
     # ONNX Runtime threads per model session. 1 by default: on CPU the service runs several single-threaded
     # workers side by side (DET_WORKERS), which measured 1.3x the throughput of one multi-threaded engine
@@ -166,6 +183,12 @@ class Settings(BaseSettings):
     model_server_max_connections: int = Field(32, ge=1)
     model_server_api_key: str | None = None  # when set, the model server requires it (x-api-key) and the API sends it
 
+    @field_validator("ocr_korean_rec_model", mode="before")
+    @classmethod
+    def _korean_model(cls, value: object) -> object:
+        # unset/empty meant "Tesseract" before the neural Korean reader shipped; it still does
+        return "tesseract" if value is None or (isinstance(value, str) and not value.strip()) else value
+
     @field_validator("api_key", "cognito_audience", "allowed_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -174,11 +197,32 @@ class Settings(BaseSettings):
     @field_validator("ocr_default_lang")
     @classmethod
     def _lang(cls, value: str) -> str:
-        from app.engines.languages import SUPPORTED_LANGS
-
-        if value not in SUPPORTED_LANGS:
-            raise ValueError(f"unsupported language {value!r}; supported: {', '.join(SUPPORTED_LANGS)}")
+        if languages.get(value) is None:
+            close = languages.suggest(value)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(
+                f"unsupported language {value!r}{hint}; use a PaddleOCR `lang` code such as korean, en, ch, japan, "
+                "latin, th (GET /languages and docs/models.md list them all)"
+            )
         return value
+
+    @field_validator("ocr_languages", mode="before")
+    @classmethod
+    def _languages(cls, value: object) -> object:
+        if isinstance(value, str | list | tuple):
+            return languages.parse_languages(value)
+        return value
+
+    @model_validator(mode="after")
+    def _default_lang_enabled(self) -> Settings:
+        entry = languages.get(self.ocr_default_lang)
+        if entry is not None and not languages.is_enabled(entry, self.ocr_languages):
+            raise ValueError(
+                f"OCR_DEFAULT_LANG: {entry.name} ({entry.code}) is not enabled: add {entry.code} to OCR_LANGUAGES "
+                f"(it is read with Tesseract's `{entry.tesseract}` data from {entry.package}, which "
+                "scripts/install.sh installs)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _auth_consistency(self) -> Settings:
@@ -230,6 +274,11 @@ class Settings(BaseSettings):
     @property
     def cpu_threads(self) -> int:
         return self.ocr_cpu_threads or (os.cpu_count() or 1)
+
+    @property
+    def enabled_languages(self) -> list[str]:
+        """The `lang` codes requests may use: the always-served ones and those OCR_LANGUAGES enables."""
+        return languages.enabled_codes(self.ocr_languages)
 
     @property
     def on_gpu(self) -> bool:

@@ -26,6 +26,7 @@ class ErrorCode(Enum):
     UNSUPPORTED_MEDIA_TYPE = (415, "Unsupported document type.")
     INVALID_PARAMETER = (422, "A parameter is invalid.")
     UNSUPPORTED_LANGUAGE = (422, "Unsupported language.")
+    LANGUAGE_NOT_ENABLED = (422, "The language is known but not enabled on this deployment (OCR_LANGUAGES).")
     QUEUE_FULL = (429, "The service is busy; retry later.")
     CLIENT_CLOSED_REQUEST = (499, "The client closed the connection before the answer was ready.")
     INTERNAL = (500, "Internal server error.")

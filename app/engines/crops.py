@@ -2,7 +2,8 @@
 and the character error rate used by the accuracy evaluation and the tests.
 
 The service's batched runtime (app/runtime/) builds on :func:`crop_quad` and :func:`reading_order`;
-:func:`read_page_sync` is the simple synchronous reference used by scripts/eval_accuracy.py and tests.
+:func:`read_page_sync` is a plain synchronous loop for engine-level tests (the service's accuracy is measured
+through its own path: ``python -m scripts.ocr_eval``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def _to_rgb(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_RGBA2RGB)
     return image
+
+
+# a crop whose grey levels span less than this has no ink (blank paper, a flat background)
+MIN_INK_CONTRAST = 24
+
+
+def has_ink(crop: np.ndarray, min_contrast: int = MIN_INK_CONTRAST) -> bool:
+    """Whether a crop has any contrast at all (readers "read" text into blank crops)."""
+    return bool(crop.size) and bool(np.ptp(crop) >= min_contrast)
 
 
 def to_bgr(image: np.ndarray) -> np.ndarray:

@@ -1,16 +1,16 @@
-"""Languages the service accepts (PaddleOCR codes) and which recognizer family serves each."""
+"""Languages the service knows (PaddleOCR codes): re-exported from the catalogue, app/core/languages.py.
+
+Which of them a deployment serves is ``Settings.enabled_languages`` (OCR_LANGUAGES).
+"""
 
 from __future__ import annotations
 
-# lang code -> human name. PaddleOCR codes, so clients can pass what they pass to PaddleOCR.
-SUPPORTED_LANGS: dict[str, str] = {
-    "korean": "Korean (Hangul + Latin digits)",
-    "en": "English",
-    "ch": "Chinese (simplified) + English",
-    "chinese_cht": "Chinese (traditional) + English",
-    "japan": "Japanese + English",
-    "latin": "Latin-script languages",
-}
+from app.core.languages import CATALOGUE, Language, get
+
+# lang code -> human name, every code of the catalogue (enabled or not)
+SUPPORTED_LANGS: dict[str, str] = {code: entry.name for code, entry in CATALOGUE.items()}
+
+__all__ = ["CATALOGUE", "SUPPORTED_LANGS", "Language", "get", "supported_list"]
 
 
 def supported_list() -> str:

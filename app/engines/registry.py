@@ -4,11 +4,18 @@
     engines = build_engines(settings, part="det")   # orientation + detector (the runtime's det pool)
     engines = build_engines(settings, part="rec")   # recognizers (the runtime's rec pool)
 
-Which recognizer serves which language (SUPPORTED_LANGS):
-- ``korean``: the PaddleOCR model named by OCR_KOREAN_REC_MODEL (e.g. korean_PP-OCRv5_mobile_rec) when it is
-  set and loads; otherwise (and always offline, since no PyPI wheel ships one) PP-OCR detection + Tesseract
-  ``kor+eng`` line recognition, the best offline option measured (docs/accuracy.md).
-- ``en``, ``ch``, ``chinese_cht``, ``japan``, ``latin``: OCR_REC_MODEL (PP-OCRv6_small_rec by default).
+Which recognizer serves which language (the catalogue: app/core/languages.py):
+- ``korean``: OCR_KOREAN_REC_MODEL, by default ``korean_PP-OCRv6_small_rec`` (PP-OCRv6 small rec fine-tuned
+  on Korean by scripts/korean_rec/, shipped through scripts/fetch_models.py), with Tesseract ``kor+eng`` as
+  the second opinion on lines it is unsure of (OCR_KOREAN_SECOND_OPINION, app/engines/ensemble.py). Any
+  PaddleOCR model name works too (``korean_PP-OCRv5_mobile_rec`` with OCR_MODEL_SOURCE=hub); ``tesseract``
+  selects Tesseract alone, and so does a model that fails to load (logged, reported by /debug/paddle).
+- ``en``, ``ch``, ``chinese_cht``, ``japan``, ``latin`` and the Latin-script codes (``fr``, ``de``, ``pl``, …):
+  OCR_REC_MODEL (PP-OCRv6_small_rec by default).
+- the other scripts (``th``, ``el``, ``ru``, ``eslav``, ``cyrillic``, ``ar``, ``arabic``, ``hi``, ``ta``, ``te``, …;
+  app/core/languages.py): Tesseract with the language's Debian data, or with OCR_MODEL_SOURCE=hub the
+  language's PaddleOCR model; built on first use (app/engines/script_readers.py), served when OCR_LANGUAGES
+  enables them, whose data is checked at start-up.
 
 Models come from MODELS_DIR (OCR_MODEL_SOURCE=local: only local dirs, a missing one is an EngineLoadError
 at start-up) or, with OCR_MODEL_SOURCE=hub, local dirs first and PaddleX's cache/model hosts for the rest.
@@ -25,10 +32,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from app.core import languages
 from app.core.config import ModelSource, Settings
+from app.core.languages import Language
 from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer
 from app.engines.crops import crop_quad
-from app.engines.languages import SUPPORTED_LANGS
 from app.engines.models import ModelRef, model_dir_for, resolve_model
 from app.engines.paddle import (
     CPU_REC_BATCH,
@@ -36,11 +44,13 @@ from app.engines.paddle import (
     PaddleTextDetector,
     PaddleTextRecognizer,
 )
+from app.engines.script_readers import ScriptReaders, check_language_data
 
 log = logging.getLogger(__name__)
 
 KOREAN = "korean"
 PARTS = ("all", "det", "rec")
+TESSERACT = "tesseract"
 TESSERACT_LANG = "kor+eng"
 
 
@@ -76,6 +86,9 @@ class Engines:
         self._korean = korean
         self.korean_fallback = korean_fallback  # why the Korean model configured was not used
         self._versions: dict[str, Any] | None = None
+        self._enabled = frozenset(settings.enabled_languages)
+        # the other scripts' recognizers, built on first use by this engine set's owner thread
+        self._scripts = ScriptReaders(settings, _rec_batch(settings), _paddle_kwargs(settings))
 
     # ------------------------------------------------------------ engines
 
@@ -85,9 +98,18 @@ class Engines:
             raise RuntimeError(f"this engine set was built with part={self.part!r}: no detector")
         return self._detector
 
+    def _language(self, lang: str) -> Language:
+        entry = languages.get(lang)
+        if entry is None:
+            raise ValueError(f"unsupported language {lang!r}; GET /languages lists the codes")
+        if lang not in self._enabled:
+            raise ValueError(f"language {lang!r} is not enabled: {languages.how_to_enable(entry)}")
+        return entry
+
     def recognizer_for(self, lang: str) -> TextRecognizer:
-        if lang not in SUPPORTED_LANGS:
-            raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED_LANGS)}")
+        entry = self._language(lang)
+        if entry.reader == languages.TESSERACT and self.part != "det":
+            return self._scripts.get(entry)
         rec = self._korean if lang == KOREAN else self._general
         if rec is None:
             raise RuntimeError(f"this engine set was built with part={self.part!r}: no recognizers")
@@ -96,7 +118,7 @@ class Engines:
     def recognizers(self) -> list[TextRecognizer]:
         """The distinct recognizer instances built here."""
         out: list[TextRecognizer] = []
-        for rec in (self._general, self._korean):
+        for rec in (self._general, self._korean, *self._scripts.built()):
             if rec is not None and all(rec is not r for r in out):
                 out.append(rec)
         return out
@@ -111,22 +133,29 @@ class Engines:
     def _det_backend(self) -> str:
         return self._detector.info.backend if self._detector is not None else self.settings.ocr_engine_backend
 
-    def _rec_info_for(self, lang: str) -> tuple[str, str, str]:
-        """(name, backend, model) of the recognizer serving ``lang`` (from settings if not built here)."""
+    def _rec_info_for(self, lang: str) -> tuple[str, str, dict[str, str]]:
+        """(name, backend, models) of the recognizer serving ``lang`` (from settings if not built here):
+        ``models`` has ``rec`` and, where a second reader checks doubtful lines, ``rec_second_opinion``."""
+        entry = languages.get(lang)
+        if entry is not None and entry.reader == languages.TESSERACT:
+            return self._scripts.info(entry)
         rec = self._korean if lang == KOREAN else self._general
         if rec is not None:
             info = rec.info
-            return info.name, info.backend, info.models.get("rec", "?")
-        if lang == KOREAN and not self.settings.ocr_korean_rec_model:
-            return "tesseract", "tesseract", f"tesseract:{TESSERACT_LANG}"
-        name = (self.settings.ocr_korean_rec_model if lang == KOREAN else None) or self.settings.ocr_rec_model
-        return "paddleocr", self.settings.ocr_engine_backend, name
+            return info.name, info.backend, {k: v for k, v in info.models.items() if k.startswith("rec")}
+        if lang == KOREAN and self.settings.ocr_korean_rec_model == TESSERACT:
+            return "tesseract", "tesseract", {"rec": f"tesseract:{TESSERACT_LANG}"}
+        if lang == KOREAN and self.settings.ocr_korean_rec_model != self.settings.ocr_rec_model:
+            models = {"rec": self.settings.ocr_korean_rec_model}
+            if self.settings.ocr_korean_second_opinion == TESSERACT:
+                models["rec_second_opinion"] = f"tesseract:{TESSERACT_LANG}"
+            return "paddleocr", self.settings.ocr_engine_backend, models
+        return "paddleocr", self.settings.ocr_engine_backend, {"rec": self.settings.ocr_rec_model}
 
     def describe(self, lang: str) -> dict[str, Any]:
         """What answered a request in ``lang``: {"name", "backend", "device", "models": {"det", "rec"}}."""
-        if lang not in SUPPORTED_LANGS:
-            raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED_LANGS)}")
-        rec_name, rec_backend, rec_model = self._rec_info_for(lang)
+        self._language(lang)
+        rec_name, rec_backend, rec_models = self._rec_info_for(lang)
         name = "paddleocr" if rec_name == "paddleocr" else f"paddleocr+{rec_name}"
         backend = self._det_backend()
         if rec_backend not in (backend, "tesseract"):
@@ -135,7 +164,7 @@ class Engines:
             "name": name,
             "backend": backend,
             "device": self.settings.ocr_device,
-            "models": {"det": self._det_name(), "rec": rec_model},
+            "models": {"det": self._det_name(), **rec_models},
         }
         return out
 
@@ -280,21 +309,57 @@ def _build_orientation(settings: Settings) -> OrientationClassifier | None:
     return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
 
 
+def _korean_ref(settings: Settings, name: str) -> tuple[ModelRef, str]:
+    """The Korean model and the backend to run it on. The shipped Korean model is ONNX only: with
+    OCR_ENGINE_BACKEND=paddle it runs on ONNX Runtime (like the page-orientation model)."""
+    backend = settings.ocr_engine_backend
+    if (
+        backend == "paddle"
+        and settings.ocr_model_source == ModelSource.LOCAL
+        and not model_dir_for(settings.models_dir, name, "paddle").is_dir()
+        and model_dir_for(settings.models_dir, name, "onnxruntime").is_dir()
+    ):
+        log.info("Korean model %s: no Paddle-format dir, using ONNX Runtime", name)
+        return resolve_model(settings.models_dir, name, "onnxruntime"), "cpu"
+    return _ref(settings, name), settings.ocr_device
+
+
 def _build_korean(settings: Settings, general: TextRecognizer) -> tuple[TextRecognizer, str | None]:
+    from app.engines.ensemble import SecondOpinion
     from app.engines.tesseract import TesseractRecognizer
 
     name = settings.ocr_korean_rec_model
-    fallback = None
-    if name:
-        if name == settings.ocr_rec_model:
-            return general, None
-        try:
-            rec = PaddleTextRecognizer(_ref(settings, name), max_batch=_rec_batch(settings), **_paddle_kwargs(settings))
-            return rec, None
-        except EngineLoadError as exc:
-            fallback = f"OCR_KOREAN_REC_MODEL={name} is not available ({exc}); using Tesseract {TESSERACT_LANG}"
-            log.warning(fallback)
-    return TesseractRecognizer(TESSERACT_LANG, tessdata_dir=settings.tessdata_dir), fallback
+
+    def tesseract() -> TesseractRecognizer:
+        return TesseractRecognizer(TESSERACT_LANG, tessdata_dir=settings.tessdata_dir)
+
+    if name == TESSERACT:
+        return tesseract(), None
+    if name == settings.ocr_rec_model:
+        return general, None
+    try:
+        ref, device = _korean_ref(settings, name)
+        kwargs = _paddle_kwargs(settings) | {"device": device}
+        primary: TextRecognizer = PaddleTextRecognizer(ref, max_batch=_rec_batch(settings), **kwargs)
+        if settings.ocr_rec_preprocess != "none":
+            from app.engines.preprocess import Preprocessed
+
+            primary = Preprocessed(primary, settings.ocr_rec_preprocess)
+    except EngineLoadError as exc:
+        fallback = f"OCR_KOREAN_REC_MODEL={name} is not available ({exc}); using Tesseract {TESSERACT_LANG}"
+        log.warning(fallback)
+        return tesseract(), fallback
+    if settings.ocr_korean_second_opinion == TESSERACT:
+        return (
+            SecondOpinion(
+                primary,
+                tesseract(),
+                below=settings.ocr_korean_second_opinion_below,
+                margin=settings.ocr_korean_second_opinion_margin,
+            ),
+            None,
+        )
+    return primary, None
 
 
 def build_engines(settings: Settings, part: str | None = None) -> Engines:
@@ -316,6 +381,7 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
             **_paddle_kwargs(settings),
         )
     if part in ("all", "rec"):
+        check_language_data(settings)  # OCR_LANGUAGES' Tesseract data, before any model is loaded
         general = PaddleTextRecognizer(
             _ref(settings, settings.ocr_rec_model), max_batch=_rec_batch(settings), **_paddle_kwargs(settings)
         )

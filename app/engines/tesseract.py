@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from app.engines.base import EngineInfo, EngineLoadError, Recognized
+from app.engines.crops import has_ink
 
 TESSDATA_CANDIDATES = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -34,7 +35,6 @@ MAX_UPSCALE = 4.0
 PAD_RATIO = 0.25  # white margin around the crop, as a fraction of its height
 RETRY_BELOW = 0.5  # a line read with less confidence (or not at all) is read again at another scale
 RETRY_PSM = 13  # PSM.RAW_LINE
-MIN_CONTRAST = 24  # max - min grey level below this: a blank crop, not read
 
 
 def find_tessdata(langs: Sequence[str], configured: str | os.PathLike[str] | None = None) -> Path:
@@ -81,11 +81,6 @@ def prepare_line(crop: np.ndarray, target_height: int = TARGET_LINE_HEIGHT) -> I
     return Image.fromarray(gray)
 
 
-def _has_ink(crop: np.ndarray) -> bool:
-    """Whether the crop has any contrast at all (Tesseract "reads" syllables into blank crops)."""
-    return bool(np.ptp(crop) >= MIN_CONTRAST)
-
-
 def has_hangul(text: str) -> bool:
     return any("\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e" for ch in text)
 
@@ -98,6 +93,10 @@ class TesseractRecognizer:
     confidence). ``recheck_below``: such words (recognised in a language other than the first one, with
     confidence below this) are read again with a first-language-only model on the same columns, and
     replaced when that reading is more confident and (for Korean) contains Hangul. 0 disables it.
+
+    ``rtl`` (right-to-left scripts: Arabic, Persian, Urdu, ...): the line is taken as Tesseract orders it
+    (``GetUTF8Text``), without preserved inter-word spaces: its word iterator hands RTL words over in
+    visual order, letters reversed, and the preserved spacing loses the space between some words.
     """
 
     def __init__(
@@ -108,6 +107,7 @@ class TesseractRecognizer:
         tessdata_dir: str | os.PathLike[str] | None = None,
         recheck_below: float = 85.0,
         dpi: int = 300,
+        rtl: bool = False,
     ) -> None:
         try:
             import tesserocr
@@ -117,6 +117,9 @@ class TesseractRecognizer:
         langs = lang.split("+")
         self.tessdata = find_tessdata(langs, tessdata_dir)
         self._api = self._open(lang, psm)
+        self._rtl = rtl
+        if rtl:
+            self._api.SetVariable("preserve_interword_spaces", "0")
         self._primary = langs[0]
         self._recheck_api = self._open(self._primary, 7) if recheck_below > 0 and len(langs) > 1 else None
         self._recheck_below = recheck_below
@@ -141,7 +144,7 @@ class TesseractRecognizer:
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
         out: list[Recognized] = []
         for crop in crops:
-            if crop.ndim < 2 or min(crop.shape[:2]) < 2 or not _has_ink(crop):
+            if crop.ndim < 2 or min(crop.shape[:2]) < 2 or not has_ink(crop):
                 out.append(Recognized("", 0.0))
                 continue
             image = prepare_line(crop)
@@ -164,6 +167,8 @@ class TesseractRecognizer:
         api.SetImage(image)
         api.SetSourceResolution(self._dpi)
         api.Recognize()
+        if self._rtl:
+            return self._line_text()
         level = self._tesserocr.RIL.WORD
         it = api.GetIterator()
         parts: list[str] = []
@@ -192,6 +197,12 @@ class TesseractRecognizer:
                 break
         text = " ".join("".join(parts).split())
         conf = sum(confs) / len(confs) if confs and text else 0.0
+        return Recognized(text, min(1.0, max(0.0, conf / 100.0)))
+
+    def _line_text(self) -> Recognized:
+        """The recognised line in Tesseract's own (logical) order, with its mean word confidence."""
+        text = " ".join(self._api.GetUTF8Text().split())
+        conf = float(self._api.MeanTextConf()) if text else 0.0
         return Recognized(text, min(1.0, max(0.0, conf / 100.0)))
 
     def _recheck(self, gray: np.ndarray, box: tuple[int, int, int, int], word: str, conf: float) -> tuple[str, float]:

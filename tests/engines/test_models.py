@@ -68,6 +68,17 @@ def test_incomplete_and_misnamed_dirs(tmp_path: Path, models: Path) -> None:
         check_model_dir(wrong, "PP-OCRv6_small_det", "onnxruntime")
 
 
+def test_fine_tuned_model_dir_keeps_its_architectures_name(models: Path) -> None:
+    """korean_PP-OCRv6_small_rec's yml declares PP-OCRv6_small_rec (what PaddleX builds); the dir names the
+    weights. Only ``<prefix>_<declared name>`` is accepted."""
+    ref = resolve_model(models, "korean_PP-OCRv6_small_rec", "onnxruntime")
+    assert ref.path == models / "korean_PP-OCRv6_small_rec"
+    assert ref.arch == ref.paddlex_name == "PP-OCRv6_small_rec"
+    assert resolve_model(models, "PP-OCRv6_small_rec", "onnxruntime").paddlex_name == "PP-OCRv6_small_rec"
+    with pytest.raises(EngineLoadError, match=r"<prefix>_<model name>"):
+        check_model_dir(models / "korean_PP-OCRv6_small_rec", "PP-OCRv6_small_rec_korean", "onnxruntime")
+
+
 def test_hub_source_prefers_local_then_defers_to_paddlex(tmp_path: Path, models: Path) -> None:
     local = resolve_model(models, "PP-OCRv6_small_rec", "onnxruntime", source="hub")
     assert local.path == models / "PP-OCRv6_small_rec"

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from app.engines.base import OrientationClassifier, TextDetector, TextRecognizer
-from app.engines.languages import SUPPORTED_LANGS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +20,9 @@ def test_engine_set_shape(engines: Any, engine_settings: Any) -> None:
     assert isinstance(engines.detector, TextDetector)
     assert isinstance(engines.orientation, OrientationClassifier)
     general = engines.recognizer_for("en")
-    for lang in SUPPORTED_LANGS:
+    # the defaults serve the bundled model's languages and Korean (OCR_LANGUAGES=korean,en)
+    assert {"korean", "en", "ch", "chinese_cht", "japan", "latin", "fr"} <= set(engine_settings.enabled_languages)
+    for lang in engine_settings.enabled_languages:
         rec = engines.recognizer_for(lang)
         assert isinstance(rec, TextRecognizer)
         if lang != "korean":
@@ -30,6 +31,8 @@ def test_engine_set_shape(engines: Any, engine_settings: Any) -> None:
     assert len(engines.recognizers()) == 2
     with pytest.raises(ValueError, match="unsupported language 'xx'"):
         engines.recognizer_for("xx")
+    with pytest.raises(ValueError, match="language 'th' is not enabled"):
+        engines.recognizer_for("th")
 
 
 def test_describe(engines: Any, engine_settings: Any) -> None:
@@ -41,10 +44,13 @@ def test_describe(engines: Any, engine_settings: Any) -> None:
         "models": {"det": engine_settings.ocr_det_model, "rec": engine_settings.ocr_rec_model},
     }
     ko = engines.describe("korean")
-    assert ko["name"] == "paddleocr+tesseract"
+    assert ko["name"] == "paddleocr"
     assert ko["backend"] == "onnxruntime" and ko["device"] == "cpu"
     assert ko["models"]["det"] == engine_settings.ocr_det_model
-    assert ko["models"]["rec"].startswith("tesseract-5") and ko["models"]["rec"].endswith(":kor+eng")
+    assert ko["models"]["rec"] == "korean_PP-OCRv6_small_rec" == engine_settings.ocr_korean_rec_model
+    second = ko["models"]["rec_second_opinion"]
+    assert second.startswith("tesseract-5") and second.endswith(":kor+eng")
+    assert engines.korean_fallback is None
     with pytest.raises(ValueError):
         engines.describe("klingon")
 
@@ -88,7 +94,12 @@ def test_parts_split_det_and_rec(engine_settings: Any) -> None:
     try:
         with pytest.raises(RuntimeError, match="part='det'"):
             det.recognizer_for("en")
-        assert det.describe("korean")["models"]["rec"].startswith("tesseract")
+        # from settings: the shipped Korean model, with Tesseract's second opinion
+        assert det.describe("korean")["models"] == {
+            "det": engine_settings.ocr_det_model,
+            "rec": "korean_PP-OCRv6_small_rec",
+            "rec_second_opinion": "tesseract:kor+eng",
+        }
         assert det.run_check() is True
     finally:
         det.close()
@@ -164,7 +175,9 @@ def test_korean_model_when_present_is_used(tmp_path: Path, engine_settings: Any)
     (stand_in / "inference.onnx").symlink_to(models / "PP-OCRv6_tiny_rec" / "inference.onnx")
     yml = (models / "PP-OCRv6_tiny_rec" / "inference.yml").read_text(encoding="utf-8")
     (stand_in / "inference.yml").write_text(yml.replace("PP-OCRv6_tiny_rec", name, 1), encoding="utf-8")
-    settings = load_settings(auth_mode="none", models_dir=tmp_path, ocr_korean_rec_model=name)
+    settings = load_settings(
+        auth_mode="none", models_dir=tmp_path, ocr_korean_rec_model=name, ocr_korean_second_opinion="none"
+    )
     rec = build_engines(settings, part="rec")
     try:
         assert rec.korean_fallback is None
@@ -208,3 +221,29 @@ def test_hub_source_loads_from_the_paddlex_cache(tmp_path: Path, engine_settings
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "OK {'rec': 'PP-OCRv6_tiny_rec'}" in r.stdout
+
+
+@pytest.mark.slow
+def test_korean_reader_default_and_the_tesseract_setting(engines: Any) -> None:
+    """Default: the shipped fine-tuned model reads Korean lines, Tesseract gives a second opinion on doubtful
+    ones. ``OCR_KOREAN_REC_MODEL=tesseract`` (or empty, what "unset" meant before) selects Tesseract alone."""
+    from app.core.config import load_settings
+    from app.engines.ensemble import SecondOpinion
+    from app.engines.paddle import PaddleTextRecognizer
+    from app.engines.registry import build_engines
+    from app.engines.tesseract import TesseractRecognizer
+
+    ko = engines.recognizer_for("korean")
+    assert isinstance(ko, SecondOpinion)
+    assert isinstance(ko.primary, PaddleTextRecognizer) and isinstance(ko.secondary, TesseractRecognizer)
+    assert ko.primary.info.models["rec"] == "korean_PP-OCRv6_small_rec"
+    for value in ("tesseract", ""):
+        settings = load_settings(auth_mode="none", ocr_korean_rec_model=value)
+        assert settings.ocr_korean_rec_model == "tesseract"
+        rec = build_engines(settings, part="rec")
+        try:
+            assert isinstance(rec.recognizer_for("korean"), TesseractRecognizer)
+            assert rec.describe("korean")["name"] == "paddleocr+tesseract"
+            assert rec.korean_fallback is None
+        finally:
+            rec.close()

@@ -45,6 +45,7 @@ DOC_ERRORS = (
     ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.INVALID_PARAMETER,
     ErrorCode.UNSUPPORTED_LANGUAGE,
+    ErrorCode.LANGUAGE_NOT_ENABLED,
     ErrorCode.QUEUE_FULL,
     ErrorCode.NOT_READY,
     ErrorCode.TIMEOUT,
