@@ -36,6 +36,11 @@ def run_app(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedPro
         ({"API_KEY": "k", "MAX_UPLOAD_MB": "lots"}, ["MAX_UPLOAD_MB"]),
         ({"API_KEY": "k", "PORT": "99999"}, ["PORT"]),
         ({"API_KEY": "k", "OCR_DEFAULT_LANG": "klingon"}, ["OCR_DEFAULT_LANG", "korean"]),
+        ({"API_KEY": "k", "OCR_LANGUAGES": "korean,thai,xx"}, ["OCR_LANGUAGES", "'thai' (did you mean th?)", "'xx'"]),
+        (
+            {"API_KEY": "k", "OCR_DEFAULT_LANG": "th"},
+            ["OCR_DEFAULT_LANG", "add th to OCR_LANGUAGES", "tesseract-ocr-tha"],
+        ),
         ({"API_KEY": "k", "LOG_FORMAT": "xml"}, ["LOG_FORMAT"]),
     ],
 )

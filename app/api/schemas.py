@@ -68,6 +68,13 @@ class OcrLineModel(BaseModel):
     bbox: list[float] = Field(description="[x0, y0, x1, y1]")
 
 
+class OcrUnreadModel(OcrLineModel):
+    reason: Literal["no_text", "low_confidence"] = Field(
+        description="`no_text`: ink was detected but nothing could be read; `low_confidence`: the reading "
+        "(in `text`) is below the request's `min_confidence`"
+    )
+
+
 class OcrPageModel(BaseModel):
     page: int
     width: int
@@ -78,6 +85,10 @@ class OcrPageModel(BaseModel):
     )
     text: str
     lines: list[OcrLineModel]
+    unread: list[OcrUnreadModel] = Field(
+        default_factory=list,
+        description="Detected regions with ink that are not in `lines` (nothing read, or below `min_confidence`)",
+    )
 
 
 class EngineModel(BaseModel):
@@ -105,3 +116,21 @@ class BatchItem(BaseModel):
 
 class BatchResponse(BaseModel):
     results: list[BatchItem]
+
+
+class LanguageModel(BaseModel):
+    code: str = Field(description="PaddleOCR `lang` code, as sent in the `lang` form field")
+    name: str
+    script: str = Field(description="Writing system (Latin, Han, Hangul, Cyrillic, Arabic, Devanagari, Thai, …)")
+    enabled: bool = Field(
+        description="Whether this deployment serves it (else requests get 422 `language_not_enabled`)"
+    )
+    engine: Literal["paddleocr", "tesseract"] = Field(description="What reads its text lines")
+    model: str = Field(description="The recognizer: a PaddleOCR model name, or `tesseract:<traineddata>`")
+    package: str | None = Field(description="The Debian package with its Tesseract data (null: none needed)")
+    how_to_enable: str | None = Field(description="What an operator does to serve it (null when enabled)")
+
+
+class LanguagesResponse(BaseModel):
+    default: str = Field(description="The language of requests that give none (OCR_DEFAULT_LANG)")
+    languages: list[LanguageModel]

@@ -85,6 +85,11 @@ class RemoteDetection:
         return int(self._answer()["height"])
 
     @property
+    def inks(self) -> list[bool]:
+        """Per detected region, whether the model server saw ink in it (true when it does not say)."""
+        return [bool(d.get("ink", True)) for d in self._answer().get("detections") or []]
+
+    @property
     def quads(self) -> list[np.ndarray]:
         return [np.asarray(d["box"], dtype=np.float32) for d in self._answer().get("detections") or []]
 

@@ -37,6 +37,7 @@ from app.core.errors import AppError, ErrorCode
 from app.core.logging import configure_logging
 from app.documents import Limits, decode_document, limits_from_settings
 from app.observability import metrics
+from app.pipelines.ocr import ink_at, read_lines
 from app.pipelines.reading_order import sort_reading_order
 from app.pipelines.types import Line
 from app.runtime.service import EngineFactory, Service
@@ -145,12 +146,13 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         deadline = deadline_in(settings.request_timeout_s)
         async with asyncio.timeout(settings.request_timeout_s):
             det: DetectResult = await service.submit("detect", DetectJob(pixels, detect_orientation), deadline)
-            recs = await service.submit("recognize", RecognizeJob(language, det.crops), deadline) if det.crops else []
+            recs = await read_lines(det, language, detect_orientation, service, deadline)
         lines = []
         detections = []
-        for quad, rec in zip(det.quads, recs, strict=True):
+        for i, (quad, rec) in enumerate(zip(det.quads, recs, strict=True)):
             box = [[float(x), float(y)] for x, y in quad]
-            detections.append({"box": box, "text": rec.text, "confidence": float(rec.confidence)})
+            ink = bool(rec.text.strip()) or ink_at(det, i)
+            detections.append({"box": box, "text": rec.text, "confidence": float(rec.confidence), "ink": ink})
             text = rec.text.strip()
             if text and rec.confidence >= min_confidence:
                 lines.append(Line.from_box(text, float(rec.confidence), box))

@@ -29,6 +29,28 @@ class Line:
 
 
 @dataclass(slots=True)
+class Unread:
+    """A detected region with ink that gave no text, or text below the request's ``min_confidence``:
+    reported (``pages[].unread``) instead of dropped, so a client knows what was not read and where."""
+
+    text: str  # the reader's best guess ("" when it read nothing)
+    confidence: float
+    box: list[list[float]]
+    bbox: list[float]
+    reason: Literal["no_text", "low_confidence"]
+
+    @classmethod
+    def from_box(
+        cls, text: str, confidence: float, box: list[list[float]], reason: Literal["no_text", "low_confidence"]
+    ) -> Unread:
+        line = Line.from_box(text, confidence, box)
+        return cls(text=text, confidence=confidence, box=line.box, bbox=line.bbox, reason=reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Line(self.text, self.confidence, self.box, self.bbox).to_dict(), "reason": self.reason}
+
+
+@dataclass(slots=True)
 class PageResult:
     page: int  # 1-based page number in the document
     width: int
@@ -36,6 +58,7 @@ class PageResult:
     rotation: int = 0  # clockwise degrees that were corrected (0/90/180/270)
     source: Literal["ocr", "text_layer"] = "ocr"
     lines: list[Line] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -50,6 +73,7 @@ class PageResult:
             "source": self.source,
             "text": self.text,
             "lines": [line.to_dict() for line in self.lines],
+            "unread": [u.to_dict() for u in self.unread],
         }
 
 

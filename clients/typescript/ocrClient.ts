@@ -29,6 +29,11 @@ export interface OcrLine {
   bbox: BBox;
 }
 
+/** A detected region with ink that is not in `lines`: nothing read, or read below `min_confidence`. */
+export interface OcrUnread extends OcrLine {
+  reason: "no_text" | "low_confidence";
+}
+
 export interface OcrPage {
   /** 1-based page number in the document. */
   page: number;
@@ -40,6 +45,8 @@ export interface OcrPage {
   source?: "ocr" | "text_layer";
   text: string;
   lines: OcrLine[];
+  /** Regions with ink that were not read (or fell below `min_confidence`); never dropped silently. */
+  unread?: OcrUnread[];
 }
 
 export interface EngineInfo {

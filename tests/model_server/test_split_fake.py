@@ -139,3 +139,29 @@ def test_model_server_down_is_a_clear_503_and_health_degraded(page_png: bytes, t
             assert ok.status_code == 200, ok.text
             assert httpx.get(srv.url + "/health").json()["model_server"]["status"] == "ok"
             assert wait_job(srv.url, job_id, timeout=30)["status"] == "succeeded"
+
+
+def test_split_mode_checks_the_language_like_in_process(page_png: bytes, tmp_path: Path) -> None:
+    """`lang` gets the same 422s in split mode: from the API's own check, and from the model server's when
+    the model server does not serve a language the API enables (OCR_LANGUAGES differing between the two)."""
+    files = {"file": ("p.png", page_png, "image/png")}
+    with model_server(SlowFakeEngines()) as ms:
+        r = httpx.post(ms.url + "/predict", files={"image": ("p.png", page_png, "image/png")}, data={"lang": "th"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "language_not_enabled", r.text
+        refused = r.json()["error"]["message"]
+        assert "add th to OCR_LANGUAGES" in refused and "tesseract-ocr-tha" in refused
+        r = httpx.post(ms.url + "/recognize", files=[("images", ("a.png", page_png, "image/png"))], data={"lang": "xx"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "unsupported_language"
+        with api(ms.url, tmp_path) as srv:
+            r = httpx.post(srv.url + "/ocr", headers=H, files=files, data={"lang": "th"})
+            assert r.status_code == 422 and r.json()["error"]["message"] == refused
+            r = httpx.post(srv.url + "/ocr", headers=H, files=files, data={"lang": "klingon"})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "unsupported_language"
+        with api(ms.url, tmp_path, ocr_languages="th") as srv:
+            r = httpx.post(srv.url + "/ocr", headers=H, files=files, data={"lang": "th"})
+            assert r.status_code == 422, r.text  # the model server's refusal, relayed as it is
+            err = r.json()["error"]
+            assert (err["code"], err["message"]) == ("language_not_enabled", refused)
+    with model_server(SlowFakeEngines(), ocr_languages="th") as ms, api(ms.url, tmp_path, ocr_languages="th") as srv:
+        r = httpx.post(srv.url + "/ocr", headers=H, files=files, data={"lang": "th"})
+        assert r.status_code == 200 and r.json()["lang"] == "th", r.text

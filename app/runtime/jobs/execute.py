@@ -19,7 +19,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.documents import Document, Limits, Page
 from app.pipelines.ocr import OcrOptions, Submitter, ocr_document
-from app.pipelines.types import DocumentResult, Line, PageResult
+from app.pipelines.types import DocumentResult, Line, PageResult, Unread
 from app.runtime.jobs.documents import chunks, decode_pages
 from app.runtime.jobs.models import TRANSIENT_CODES, Job, JobCancelled, JobError, JobFile
 
@@ -107,6 +107,10 @@ def page_from_dict(d: dict[str, Any]) -> PageResult:
     lines = [
         Line(text=ln["text"], confidence=float(ln["confidence"]), box=ln["box"], bbox=ln["bbox"]) for ln in d["lines"]
     ]
+    unread = [
+        Unread(text=u["text"], confidence=float(u["confidence"]), box=u["box"], bbox=u["bbox"], reason=u["reason"])
+        for u in d.get("unread", [])
+    ]
     return PageResult(
         page=int(d["page"]),
         width=int(d["width"]),
@@ -114,6 +118,7 @@ def page_from_dict(d: dict[str, Any]) -> PageResult:
         rotation=int(d.get("rotation", 0)),
         source=d.get("source", "ocr"),
         lines=lines,
+        unread=unread,
     )
 
 
