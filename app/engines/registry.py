@@ -288,23 +288,30 @@ def _ref(settings: Settings, name: str) -> ModelRef:
     return resolve_model(settings.models_dir, name, settings.ocr_engine_backend, source=settings.ocr_model_source)
 
 
-def _build_orientation(settings: Settings) -> OrientationClassifier | None:
-    name = settings.ocr_orientation_model
-    if not name:
-        return None
-    backend = settings.ocr_engine_backend
+def _onnx_instead_of_paddle(settings: Settings, name: str) -> ModelRef | None:
+    """With OCR_ENGINE_BACKEND=paddle, a local model that ships only in ONNX format (the page-orientation
+    model, the Korean model) runs on ONNX Runtime: its ref, else None."""
     if (
-        backend == "paddle"
+        settings.ocr_engine_backend == "paddle"
         and settings.ocr_model_source == ModelSource.LOCAL
         and not model_dir_for(settings.models_dir, name, "paddle").is_dir()
         and model_dir_for(settings.models_dir, name, "onnxruntime").is_dir()
     ):
+        return resolve_model(settings.models_dir, name, "onnxruntime")
+    return None
+
+
+def _build_orientation(settings: Settings) -> OrientationClassifier | None:
+    name = settings.ocr_orientation_model
+    if not name:
+        return None
+    onnx = _onnx_instead_of_paddle(settings, name)
+    if onnx is not None:
         # no Paddle-format page-orientation model ships in a wheel; the ONNX one on the CPU is as good
         # (one 224x224 inference per page)
         log.info("orientation model %s: no Paddle-format dir, using ONNX Runtime on the CPU", name)
-        ref = resolve_model(settings.models_dir, name, "onnxruntime")
         return PaddleOrientationClassifier(
-            ref, device="cpu", cpu_threads=settings.ocr_cpu_threads, mem_arena=settings.ocr_cpu_mem_arena
+            onnx, device="cpu", cpu_threads=settings.ocr_cpu_threads, mem_arena=settings.ocr_cpu_mem_arena
         )
     return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
 
@@ -312,15 +319,10 @@ def _build_orientation(settings: Settings) -> OrientationClassifier | None:
 def _korean_ref(settings: Settings, name: str) -> tuple[ModelRef, str]:
     """The Korean model and the backend to run it on. The shipped Korean model is ONNX only: with
     OCR_ENGINE_BACKEND=paddle it runs on ONNX Runtime (like the page-orientation model)."""
-    backend = settings.ocr_engine_backend
-    if (
-        backend == "paddle"
-        and settings.ocr_model_source == ModelSource.LOCAL
-        and not model_dir_for(settings.models_dir, name, "paddle").is_dir()
-        and model_dir_for(settings.models_dir, name, "onnxruntime").is_dir()
-    ):
+    onnx = _onnx_instead_of_paddle(settings, name)
+    if onnx is not None:
         log.info("Korean model %s: no Paddle-format dir, using ONNX Runtime", name)
-        return resolve_model(settings.models_dir, name, "onnxruntime"), "cpu"
+        return onnx, "cpu"
     return _ref(settings, name), settings.ocr_device
 
 

@@ -30,3 +30,16 @@ def load_rgb(path: Path) -> np.ndarray:
 
 def rapidocr_labels() -> list[dict[str, Any]]:
     return list(json.loads((RAPIDOCR / "labels.json").read_text(encoding="utf-8")))
+
+
+def models_with_stand_in(models: Path, into: Path, name: str) -> Path:
+    """MODELS_DIR ``models`` linked into ``into``, plus a dir ``name`` holding PP-OCRv6 tiny rec under that
+    model name: a stand-in for a PaddleOCR model no wheel ships (checks the wiring, not accuracy)."""
+    for entry in models.iterdir():
+        (into / entry.name).symlink_to(entry)
+    stand_in = into / name
+    stand_in.mkdir()
+    (stand_in / "inference.onnx").symlink_to(models / "PP-OCRv6_tiny_rec" / "inference.onnx")
+    yml = (models / "PP-OCRv6_tiny_rec" / "inference.yml").read_text(encoding="utf-8")
+    (stand_in / "inference.yml").write_text(yml.replace("PP-OCRv6_tiny_rec", name, 1), encoding="utf-8")
+    return into

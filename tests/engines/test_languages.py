@@ -17,7 +17,7 @@ import pytest
 from app.core import languages
 from app.core.config import SettingsError, load_settings
 from app.core.languages import CATALOGUE, TESSERACT
-from tests.engines.helpers import RAPIDOCR, REPO, load_rgb, rapidocr_labels
+from tests.engines.helpers import RAPIDOCR, REPO, load_rgb, models_with_stand_in, rapidocr_labels
 
 FAMILY_CODES = {"latin", "eslav", "cyrillic", "arabic", "devanagari"}
 
@@ -324,14 +324,7 @@ def test_hub_source_loads_the_languages_paddleocr_model(tmp_path: Path, engine_s
 
     name = CATALOGUE["th"].paddle_model
     assert name == "th_PP-OCRv5_mobile_rec"
-    models = Path(engine_settings.models_dir)
-    for entry in models.iterdir():
-        (tmp_path / entry.name).symlink_to(entry)
-    stand_in = tmp_path / name
-    stand_in.mkdir()
-    (stand_in / "inference.onnx").symlink_to(models / "PP-OCRv6_tiny_rec" / "inference.onnx")
-    yml = (models / "PP-OCRv6_tiny_rec" / "inference.yml").read_text(encoding="utf-8")
-    (stand_in / "inference.yml").write_text(yml.replace("PP-OCRv6_tiny_rec", name, 1), encoding="utf-8")
+    models_with_stand_in(Path(engine_settings.models_dir), tmp_path, name)
     settings = load_settings(auth_mode="none", models_dir=tmp_path, ocr_model_source="hub", ocr_languages="th")
     rec = build_engines(settings, part="rec")
     try:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.engines.base import OrientationClassifier, TextDetector, TextRecognizer
+from tests.engines.helpers import models_with_stand_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -167,14 +168,7 @@ def test_korean_model_when_present_is_used(tmp_path: Path, engine_settings: Any)
     from app.engines.registry import build_engines
 
     name = "korean_PP-OCRv5_mobile_rec"
-    models = Path(engine_settings.models_dir)
-    for entry in models.iterdir():
-        (tmp_path / entry.name).symlink_to(entry)
-    stand_in = tmp_path / name
-    stand_in.mkdir()
-    (stand_in / "inference.onnx").symlink_to(models / "PP-OCRv6_tiny_rec" / "inference.onnx")
-    yml = (models / "PP-OCRv6_tiny_rec" / "inference.yml").read_text(encoding="utf-8")
-    (stand_in / "inference.yml").write_text(yml.replace("PP-OCRv6_tiny_rec", name, 1), encoding="utf-8")
+    models_with_stand_in(Path(engine_settings.models_dir), tmp_path, name)
     settings = load_settings(
         auth_mode="none", models_dir=tmp_path, ocr_korean_rec_model=name, ocr_korean_second_opinion="none"
     )
