@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 export HOST PORT
 
-.PHONY: help install run test test-fast lint format bench smoke-health smoke-ocr smoke-structure smoke-extraction smoke-batch gpu-verify model-server clean
+.PHONY: help install run test test-fast lint format eval bench smoke-health smoke-ocr smoke-structure smoke-extraction smoke-batch gpu-verify model-server clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: install ## ruff (lint + format check) and mypy
 
 format: install ## apply ruff fixes and formatting
 	@.venv/bin/ruff check --fix app tests scripts; .venv/bin/ruff format app tests scripts
+
+eval: install ## accuracy through the service: starts it, posts every evaluation document, prints CER by set/language/kind
+	@$(PY) -m scripts.ocr_eval $(EVAL_ARGS)
 
 bench: install ## benchmark: in-process vs HTTP latency, concurrency 1/4/16, lock baseline, ratios
 	@$(PY) scripts/bench.py

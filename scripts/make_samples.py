@@ -6,7 +6,7 @@
 
 A4-like 1240x1754 white pages (150 dpi), one line per entry: Korean in NanumGothic 30 px, English in
 DejaVu Sans 28 px (Debian fonts-nanum, fonts-dejavu-core). The text of each is exactly the sample list,
-lines joined by newlines, which is what tests and scripts/eval_accuracy.py compare against.
+lines joined by newlines, which is what the tests compare against.
 """
 
 from __future__ import annotations

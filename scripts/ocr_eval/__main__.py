@@ -4,7 +4,7 @@ service and score what comes back (CER per language, per document kind, per spli
     python -m scripts.ocr_eval                          # starts the service (defaults), all sets
     python -m scripts.ocr_eval --sets real --failures   # ... and shows what was missed (dev files only)
     python -m scripts.ocr_eval --url http://host:8080 --api-key KEY   # a service that is already running
-    python -m scripts.ocr_eval --env OCR_KOREAN_READER=tesseract --name tesseract   # another configuration
+    python -m scripts.ocr_eval --env OCR_KOREAN_REC_MODEL=tesseract --name tesseract   # another configuration
     python -m scripts.ocr_eval --json out.json          # keep the raw responses; --from-json re-scores them
     python -m scripts.ocr_eval --write                  # regenerate the tables in docs/accuracy.md
 
@@ -21,9 +21,7 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -35,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from scripts.bench import free_port, machine, start, stop
 from scripts.ocr_eval.score import codes_kept, page_cer, partial_scores
 from scripts.ocr_eval.sets import SETS, Doc, rapidocr_pass
 
@@ -69,45 +68,18 @@ class Scored:
 # --------------------------------------------------------------------------- the service
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def service(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
     """``python -m app`` on a free loopback port with ``env`` on top of the defaults; stopped afterwards."""
     port = free_port()
     (REPO / "artifacts").mkdir(exist_ok=True)
-    log_path = REPO / "artifacts" / f"eval-{port}.log"
-    full = {**os.environ, "AUTH_MODE": "api-key", "API_KEY": KEY, "HOST": "127.0.0.1", "PORT": str(port),
-            "LOG_LEVEL": "WARNING", "REQUEST_TIMEOUT_S": "600", **env}  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=full, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 600
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the service exited at start-up; see {log_path}")
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the service did not become ready; see {log_path}")
-                time.sleep(0.5)
-            yield url, {"x-api-key": KEY}
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    full = {"AUTH_MODE": "api-key", "API_KEY": KEY, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING",
+            "REQUEST_TIMEOUT_S": "600", **env}  # fmt: skip
+    proc = start([sys.executable, "-m", "app"], port, full)
+    try:
+        yield f"http://127.0.0.1:{port}", {"x-api-key": KEY}
+    finally:
+        stop(proc)
 
 
 async def post_all(url: str, headers: dict[str, str], docs: list[Doc], concurrency: int) -> list[Scored]:
@@ -245,20 +217,6 @@ def failures(scored: list[Scored], reveal_held_out: bool) -> str:
             if s.passed is False:
                 out.append(f"    got: {' | '.join(s.lines[:3])}")
     return "\n".join(out)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
-    )
 
 
 def write_doc(body: str) -> None:
