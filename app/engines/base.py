@@ -71,3 +71,10 @@ class EngineLoadError(RuntimeError):
 def describe(obj: Any) -> dict[str, Any]:
     info: EngineInfo = obj.info
     return {"name": info.name, "backend": info.backend, "device": info.device, "models": dict(info.models)}
+
+
+def close_engine(obj: Any) -> None:
+    """Close an engine (or a wrapped predictor) if it has a ``close``; engines without one hold nothing."""
+    closer = getattr(obj, "close", None)
+    if callable(closer):
+        closer()

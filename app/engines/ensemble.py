@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.engines.base import EngineInfo, Recognized, TextRecognizer
+from app.engines.base import EngineInfo, Recognized, TextRecognizer, close_engine
 from app.observability import metrics
 
 
@@ -56,6 +56,4 @@ class SecondOpinion:
 
     def close(self) -> None:
         for rec in (self.primary, self.secondary):
-            closer = getattr(rec, "close", None)
-            if callable(closer):
-                closer()
+            close_engine(rec)

@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from app.engines.base import EngineInfo, EngineLoadError
+from app.engines.base import EngineInfo, EngineLoadError, close_engine
 from app.engines.crops import to_bgr
 
 log = logging.getLogger(__name__)
@@ -259,9 +259,7 @@ class PaddleXLayoutDetector:
         return out
 
     def close(self) -> None:
-        close = getattr(self._predictor, "close", None)
-        if callable(close):
-            close()
+        close_engine(self._predictor)
 
 
 class NoLayoutDetector:

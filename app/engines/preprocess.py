@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from app.engines.base import EngineInfo, Recognized, TextRecognizer
+from app.engines.base import EngineInfo, Recognized, TextRecognizer, close_engine
 
 METHODS = ("none", "stretch", "clahe")
 FAINT_SPAN = 110
@@ -58,6 +58,4 @@ class Preprocessed:
         return list(self.inner.recognize([self._fn(c) if c.size else c for c in crops]))
 
     def close(self) -> None:
-        closer = getattr(self.inner, "close", None)
-        if callable(closer):
-            closer()
+        close_engine(self.inner)

@@ -35,7 +35,7 @@ import numpy as np
 from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
-from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer
+from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer, close_engine
 from app.engines.crops import crop_quad
 from app.engines.models import ModelRef, model_dir_for, resolve_model
 from app.engines.paddle import (
@@ -208,12 +208,10 @@ class Engines:
 
     def close(self) -> None:
         for eng in (self._detector, self.orientation, self.layout, self.table, *self.recognizers()):
-            closer = getattr(eng, "close", None)
-            if callable(closer):
-                try:
-                    closer()
-                except Exception:  # closing is best effort
-                    log.debug("closing %r failed", eng, exc_info=True)
+            try:
+                close_engine(eng)
+            except Exception:  # closing is best effort
+                log.debug("closing %r failed", eng, exc_info=True)
 
 
 def _probe_images() -> tuple[np.ndarray, np.ndarray]:

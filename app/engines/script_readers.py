@@ -24,7 +24,7 @@ import numpy as np
 from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
-from app.engines.base import EngineInfo, EngineLoadError, Recognized, TextRecognizer
+from app.engines.base import EngineInfo, EngineLoadError, Recognized, TextRecognizer, close_engine
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,7 @@ class Replacing:
         return out
 
     def close(self) -> None:
-        closer = getattr(self.inner, "close", None)
-        if callable(closer):
-            closer()
+        close_engine(self.inner)
 
 
 def check_language_data(settings: Settings) -> None:
