@@ -14,13 +14,18 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api.errors import install_error_handlers
-from app.api.middleware import RequestContextMiddleware
-from app.api.routes import debug, extraction, health, jobs, languages, ocr, structure
+from app.auth.cognito import create_jwks_cache
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.features.extraction import router as extraction
+from app.features.jobs import router as jobs
+from app.features.ocr import router as ocr
+from app.features.structure import router as structure
+from app.features.system import debug, health, languages
+from app.http.errors import install_error_handlers
+from app.http.middleware import RequestContextMiddleware
 from app.observability import metrics
-from app.runtime.service import EngineFactory, Service
+from app.serving.service import EngineFactory, Service
 from app.web import mount_web
 
 log = logging.getLogger("app")
@@ -44,7 +49,6 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.auth.cognito import create_jwks_cache
 
         service: Service = app.state.service
         app.state.jwks = await create_jwks_cache(settings)

@@ -7,7 +7,7 @@ JOBS_CONCURRENCY   ?= 1
 WORKER_LOGLEVEL    ?= INFO
 COMPOSE            ?= docker compose
 COMPOSE_SPLIT      := $(COMPOSE) -f docker/docker-compose.split.yml
-CELERY             := $(PY) -m celery -A app.runtime.jobs.celery_app
+CELERY             := $(PY) -m celery -A app.features.jobs.celery_app
 
 export MODEL_SERVER_PORT
 

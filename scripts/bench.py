@@ -177,8 +177,8 @@ def _limits(settings: Any) -> Any:
 def in_process(repeats: int) -> dict[str, Any]:
     """The service's own pipeline, called directly (no HTTP), one request at a time."""
     from app.core.config import load_settings
-    from app.pipelines.ocr import OcrOptions, ocr_bytes
-    from app.runtime.service import Service
+    from app.features.ocr.pipeline import OcrOptions, ocr_bytes
+    from app.serving.service import Service
 
     settings = load_settings(auth_mode="none", log_level="WARNING")
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from app.documents.types import Document, Page
 from app.engines.base import Recognized
-from app.pipelines.ocr import OcrOptions, ocr_document
-from app.runtime.tasks import DetectResult
+from app.features.ocr.pipeline import OcrOptions, ocr_document
+from app.serving.tasks import DetectResult
 
 
 def quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Authentication back-ends: API keys (constant-time) and Cognito JWTs (cached JWKS).
 
-The FastAPI dependency that uses them is `app.core.security.require_principal`.
+The FastAPI dependency that uses them is `app.auth.security.require_principal`.
 """
 
 from app.auth.api_key import api_key_id, verify_api_key

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 
 class ErrorCode(Enum):
     # value = (http status, default message)
@@ -90,6 +92,15 @@ def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
 
 
 def _error_model() -> Any:
-    from app.api.schemas import ErrorResponse
-
     return ErrorResponse
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable snake_case error code", examples=["queue_full"])
+    message: str = Field(description="Human-readable explanation")
+    request_id: str | None = Field(description="Same as the x-request-id response header")
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -27,6 +27,7 @@ import numpy as np
 
 from app.engines.base import EngineInfo, EngineLoadError, close_engine
 from app.engines.crops import to_bgr
+from app.engines.paddle import predictor_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,6 @@ class PaddleXLayoutDetector:
             from paddleocr import LayoutDetection
         except ImportError as exc:
             raise EngineLoadError(f"paddleocr is not installed: {exc}") from exc
-        from app.engines.paddle import predictor_kwargs
 
         kwargs = predictor_kwargs(
             name=model_name,

@@ -37,6 +37,7 @@ from app.core.config import ModelSource, Settings
 from app.core.languages import Language
 from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer, close_engine
 from app.engines.crops import crop_quad
+from app.engines.ensemble import SecondOpinion
 from app.engines.models import ModelRef, model_dir_for, resolve_model
 from app.engines.paddle import (
     CPU_REC_BATCH,
@@ -44,7 +45,10 @@ from app.engines.paddle import (
     PaddleTextDetector,
     PaddleTextRecognizer,
 )
+from app.engines.preprocess import Preprocessed
 from app.engines.script_readers import ScriptReaders, check_language_data
+from app.engines.structure_registry import build_structure_engines
+from app.engines.tesseract import TesseractRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -325,8 +329,6 @@ def _korean_ref(settings: Settings, name: str) -> tuple[ModelRef, str]:
 
 
 def _build_korean(settings: Settings, general: TextRecognizer) -> tuple[TextRecognizer, str | None]:
-    from app.engines.ensemble import SecondOpinion
-    from app.engines.tesseract import TesseractRecognizer
 
     name = settings.ocr_korean_rec_model
 
@@ -342,8 +344,6 @@ def _build_korean(settings: Settings, general: TextRecognizer) -> tuple[TextReco
         kwargs = _paddle_kwargs(settings) | {"device": device}
         primary: TextRecognizer = PaddleTextRecognizer(ref, max_batch=_rec_batch(settings), **kwargs)
         if settings.ocr_rec_preprocess != "none":
-            from app.engines.preprocess import Preprocessed
-
             primary = Preprocessed(primary, settings.ocr_rec_preprocess)
     except EngineLoadError as exc:
         fallback = f"OCR_KOREAN_REC_MODEL={name} is not available ({exc}); using Tesseract {TESSERACT_LANG}"
@@ -389,7 +389,6 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
     engines = Engines(settings, part, detector, orientation, general, korean, fallback)
     if part in ("all", "det"):
         # /structure's layout and table engines live with the detector (the runtime's det pool)
-        from app.engines.structure_registry import build_structure_engines
 
         engines.layout, engines.table = build_structure_engines(settings)
     log.info(

@@ -25,6 +25,9 @@ from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
 from app.engines.base import EngineInfo, EngineLoadError, Recognized, TextRecognizer, close_engine
+from app.engines.models import resolve_model
+from app.engines.paddle import PaddleTextRecognizer
+from app.engines.tesseract import TesseractRecognizer, find_tessdata
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,6 @@ class Replacing:
 def check_language_data(settings: Settings) -> None:
     """Start-up check (milliseconds, no handle opened): every language OCR_LANGUAGES enables for Tesseract
     has its traineddata. Raises EngineLoadError naming the setting, the languages and the packages."""
-    from app.engines.tesseract import find_tessdata
 
     missing: dict[str, list[Language]] = {}
     for entry in languages.tesseract_entries(settings.ocr_languages):
@@ -120,8 +122,6 @@ class ScriptReaders:
         return rec
 
     def _load_hub(self, entry: Language) -> TextRecognizer | None:
-        from app.engines.models import resolve_model
-        from app.engines.paddle import PaddleTextRecognizer
 
         name = entry.paddle_model
         try:
@@ -142,7 +142,6 @@ class ScriptReaders:
         return rec
 
     def _tesseract(self, entry: Language) -> TextRecognizer:
-        from app.engines.tesseract import TesseractRecognizer
 
         rec: TextRecognizer = TesseractRecognizer(
             str(entry.tesseract), psm=PSM, tessdata_dir=self.settings.tessdata_dir, recheck_below=0, rtl=entry.rtl

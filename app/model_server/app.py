@@ -10,7 +10,7 @@
     GET  /metrics    Prometheus text
 
 Pages go through `Service` (engine pools, dynamic batching across concurrent requests), exactly as in
-the API process; the API's remote client (app/engines/remote.py) sends `raw=true` and applies the
+the API process; the API's remote client (app/serving/remote.py) sends `raw=true` and applies the
 OCR pipeline's own filtering and reading order, so both modes give the same text.
 """
 
@@ -28,21 +28,21 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app import __version__
-from app.api.deps import resolve_lang
-from app.api.errors import install_error_handlers
-from app.api.middleware import RequestContextMiddleware
-from app.api.uploads import check_content_length, deadline_in, read_upload
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError, ErrorCode
 from app.core.logging import configure_logging
 from app.documents import Limits, decode_document, limits_from_settings
+from app.features.ocr.pipeline import ink_at, read_lines
+from app.features.ocr.reading_order import sort_reading_order
+from app.features.ocr.types import Line
+from app.http.deps import resolve_lang
+from app.http.errors import install_error_handlers
+from app.http.middleware import RequestContextMiddleware
+from app.http.uploads import check_content_length, deadline_in, read_upload
 from app.observability import metrics
-from app.pipelines.ocr import ink_at, read_lines
-from app.pipelines.reading_order import sort_reading_order
-from app.pipelines.types import Line
-from app.runtime.service import EngineFactory, Service
-from app.runtime.tasks import DetectJob, DetectResult, RecognizeJob
-from app.runtime.versions import package_versions
+from app.serving.service import EngineFactory, Service
+from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
+from app.serving.versions import package_versions
 
 log = logging.getLogger("app.model_server")
 

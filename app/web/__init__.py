@@ -18,6 +18,7 @@ from starlette.types import Scope
 
 from app import __version__
 from app.core.config import Settings
+from app.core.languages import CATALOGUE
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -60,7 +61,6 @@ class _StaticFiles(StaticFiles):
 def web_config(settings: Settings) -> dict[str, Any]:
     """What the page needs to know to render its form: nothing secret. The languages offered are the
     ones this deployment serves (OCR_LANGUAGES), code -> name."""
-    from app.core.languages import CATALOGUE
 
     return {
         "version": __version__,

@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI, Request
 from jose import jwk, jwt
 
-from app.api.errors import install_error_handlers
 from app.auth.cognito import JwksCache
+from app.auth.security import Principal, require_principal
 from app.core.config import Settings, load_settings
-from app.core.security import Principal, require_principal
+from app.http.errors import install_error_handlers
 
 ISSUER = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_TestPool1"
 CLIENT_A = "client-a-0123456789abcdefghij"

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from app.auth.cognito import EMPTY_RETRY_S, JwksCache, create_jwks_cache, parse_jwks
+from app.auth.security import api_key_scheme, bearer_scheme
 from app.core.config import load_settings
-from app.core.security import api_key_scheme, bearer_scheme
 from tests.auth.conftest import (
     KID,
     KID_2,

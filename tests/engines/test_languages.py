@@ -346,7 +346,6 @@ def test_hub_model_that_cannot_load_falls_back_to_tesseract(
 ) -> None:
     """The hub unreachable (simulated: the loader raises as PaddleX does offline): Tesseract reads Thai,
     logged once, and describe says so."""
-    import app.engines.paddle as paddle
     from app.engines import script_readers
     from app.engines.base import EngineLoadError
     from app.engines.registry import build_engines
@@ -355,7 +354,7 @@ def test_hub_model_that_cannot_load_falls_back_to_tesseract(
         raise EngineLoadError("cannot load text recognition model 'th_PP-OCRv5_mobile_rec': no model hoster")
 
     monkeypatch.setattr(script_readers, "_HUB_UNAVAILABLE", {})
-    monkeypatch.setattr(paddle, "PaddleTextRecognizer", unreachable)
+    monkeypatch.setattr(script_readers, "PaddleTextRecognizer", unreachable)
     settings = load_settings(auth_mode="none", ocr_model_source="hub", ocr_languages="th")
     rec = build_engines(settings, part="rec")
     try:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from app.core.config import Settings, load_settings
-from app.pipelines.types import DocumentResult
+from app.features.ocr.types import DocumentResult
 from tests.extraction.samples import EN_INVOICE_LINES, KO_STATEMENT, sample_document
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.pipelines.types import DocumentResult, Line, PageResult
+from app.features.ocr.types import DocumentResult, Line, PageResult
 from tests.render import ENGLISH_SAMPLE, KOREAN_SAMPLE, Placed, render_blocks, render_lines
 
 WIDTH, HEIGHT = 1240, 1754

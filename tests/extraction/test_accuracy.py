@@ -8,7 +8,7 @@ by supplier and buyer. The figure is the one reported in docs/extraction.md and 
 from __future__ import annotations
 
 from app.core.config import Settings
-from app.pipelines.extraction import exact_field_accuracy
+from app.features.extraction import exact_field_accuracy
 from tests.extraction.samples import (
     ACCURACY_SAMPLES,
     HELD_OUT_SAMPLES,

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import AppError, ErrorCode
-from app.pipelines.extraction import available_templates, extract, resolve_fields
-from app.pipelines.extraction.fields import FieldRequest, guess_type, parse_fields, specs_for_requests
-from app.pipelines.extraction.normalize import FIELD_TYPES
-from app.pipelines.extraction.templates import (
+from app.features.extraction import available_templates, extract, resolve_fields
+from app.features.extraction.fields import FieldRequest, guess_type, parse_fields, specs_for_requests
+from app.features.extraction.templates import (
     BUILTIN_DIR,
     TemplateError,
     load_template_file,
     load_templates,
     parse_template,
 )
+from app.features.extraction.values import FIELD_TYPES
 from tests.extraction.conftest import extraction_settings
 from tests.extraction.samples import blocks_document
 

@@ -16,13 +16,13 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
 from app.core.config import Settings
-from app.pipelines.extraction import build_llm_backend, extract
-from app.pipelines.extraction.llm.base import LlmBackend, LlmBadJson, LlmError
-from app.pipelines.extraction.llm.bedrock import BedrockBackend
-from app.pipelines.extraction.llm.openai_compat import OpenAICompatBackend, chat_url
-from app.pipelines.extraction.llm.prompt import build_prompt, layout_text, parse_answer
-from app.pipelines.extraction.templates import load_templates
-from app.pipelines.types import DocumentResult
+from app.features.extraction import build_llm_backend, extract
+from app.features.extraction.llm.base import LlmBackend, LlmBadJson, LlmError
+from app.features.extraction.llm.bedrock import BedrockBackend
+from app.features.extraction.llm.openai_compat import OpenAICompatBackend, chat_url
+from app.features.extraction.llm.prompt import build_prompt, layout_text, parse_answer
+from app.features.extraction.templates import load_templates
+from app.features.ocr.types import DocumentResult
 from tests.extraction.conftest import ChatServer, extraction_settings
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.pipelines.extraction.normalize import (
-    biz_checksum_ok,
-    find_amounts,
-    find_biz_numbers,
-    find_dates,
-    find_phones,
-    normalize,
-    values_match,
-)
+from app.features.extraction.amounts import find_amounts
+from app.features.extraction.codes import biz_checksum_ok, find_biz_numbers, find_phones
+from app.features.extraction.dates import find_dates
+from app.features.extraction.normalize import normalize, values_match
 
 
 def with_check_digit(nine: str) -> str:

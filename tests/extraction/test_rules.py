@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from app.core.config import Settings
-from app.pipelines.extraction import extract
-from app.pipelines.extraction.rules import _find_hits, _KeyIndex, compact
-from app.pipelines.extraction.templates import FieldSpec, load_templates
-from app.pipelines.types import DocumentResult
+from app.features.extraction import extract
+from app.features.extraction.keys import KeyIndex, compact, find_hits
+from app.features.extraction.templates import FieldSpec, load_templates
+from app.features.ocr.types import DocumentResult
 from tests.extraction.samples import blocks_document, placed_to_document
 from tests.render import render_blocks
 
@@ -202,13 +202,13 @@ def test_fuzzy_keys_typed(noisy: str, field: str, expected: str, settings: Setti
 def test_key_matching_scores() -> None:
     ts = load_templates()
     specs = list(ts.get("invoice").fields)  # type: ignore[union-attr]
-    index = _KeyIndex(specs, ts.vocabulary())
+    index = KeyIndex(specs, ts.vocabulary())
     names = {i: s.name for i, s in enumerate(specs)}
 
     def hits(text: str) -> list[tuple[str, str | None, float]]:
         return [
             (text[h.start : h.end], names.get(h.spec) if h.spec is not None else None, round(h.score, 2))
-            for h in _find_hits(text, index)
+            for h in find_hits(text, index)
         ]
 
     assert hits("합계 110,000원") == [("합계", "total_amount", 1.0)]
@@ -268,7 +268,7 @@ def test_invalid_checksum_loses_to_a_valid_number(settings: Settings) -> None:
 
 
 def test_spec_api_directly() -> None:
-    from app.pipelines.extraction.rules import run_rules
+    from app.features.extraction.rules import run_rules
 
     doc = blocks_document([("점검일자: 2025-01-02", 80, 100)])
     res = run_rules(doc, [FieldSpec(name="inspection", type="date", synonyms=("점검일자",))])

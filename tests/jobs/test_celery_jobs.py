@@ -52,7 +52,7 @@ class Env:
 def celery_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     from celery.contrib.testing.worker import start_worker
 
-    from app.runtime.jobs import celery_app as capp
+    from app.features.jobs import celery_app as capp
 
     tmp: Path = tmp_path_factory.mktemp("celery")
     with redis_server() as redis, postgres_server() as pg, moto_s3() as s3:
@@ -83,7 +83,7 @@ def celery_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def test_task_names_are_registered() -> None:
-    from app.runtime.jobs import celery_app as capp
+    from app.features.jobs import celery_app as capp
 
     for name in (
         "ocr.extract_text",
@@ -156,7 +156,7 @@ def test_cancel_stops_the_worker(celery_env: Env) -> None:
 
 
 def test_a_dead_workers_job_is_retried_once_then_failed(celery_env: Env) -> None:
-    from app.runtime.jobs import celery_app as capp
+    from app.features.jobs import celery_app as capp
 
     a = submit(celery_env.url, small_pdf(2)).json()["job_id"]
     b = submit(celery_env.url, small_pdf(2)).json()["job_id"]
@@ -179,7 +179,7 @@ def test_a_dead_workers_job_is_retried_once_then_failed(celery_env: Env) -> None
 
 
 def test_duplicate_messages_run_a_job_once(celery_env: Env) -> None:
-    from app.runtime.jobs import celery_app as capp
+    from app.features.jobs import celery_app as capp
 
     job_id = submit(celery_env.url, small_pdf(3)).json()["job_id"]
     for _ in range(3):
@@ -190,7 +190,7 @@ def test_duplicate_messages_run_a_job_once(celery_env: Env) -> None:
 
 
 def test_retention_removes_rows_and_objects(celery_env: Env) -> None:
-    from app.runtime.jobs import celery_app as capp
+    from app.features.jobs import celery_app as capp
 
     job_id = submit(celery_env.url, small_pdf(1)).json()["job_id"]
     wait_job(celery_env.url, job_id, timeout=60)

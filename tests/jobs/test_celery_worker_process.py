@@ -1,5 +1,5 @@
 """The distributed topology end to end, each part a real server: the API (celery mode, split mode) on
-uvicorn, a model server, `celery -A app.runtime.jobs.celery_app worker` as its own process (the command
+uvicorn, a model server, `celery -A app.features.jobs.celery_app worker` as its own process (the command
 operators run), Redis, PostgreSQL and S3 (moto). The worker is killed with SIGKILL in the middle of a
 job; a new worker takes the job over once its lease runs out and finishes it."""
 
@@ -32,7 +32,7 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             "-m",
             "celery",
             "-A",
-            "app.runtime.jobs.celery_app",
+            "app.features.jobs.celery_app",
             "worker",
             "--loglevel",
             "INFO",

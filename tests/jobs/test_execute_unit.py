@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.runtime.jobs.execute import execute_job
-from app.runtime.jobs.models import Job, JobCancelled, JobFile
-from app.runtime.service import Service
+from app.features.jobs.execute import execute_job
+from app.features.jobs.models import Job, JobCancelled, JobFile
+from app.serving.service import Service
 from tests.conftest import make_settings
 from tests.fakes import SlowFakeEngines
 from tests.jobs.conftest import small_pdf
@@ -75,7 +75,7 @@ def test_cancellation_is_seen_between_chunks() -> None:
 
 
 def test_structure_task_pages_and_markdown(monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.pipelines.structure as structure
+    import app.features.jobs.execute as structure
 
     seen: list[int] = []
 

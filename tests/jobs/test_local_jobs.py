@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from app.runtime.jobs.webhook import verify
+from app.features.jobs.webhook import verify
 from tests.conftest import ThreadServer
 from tests.fakes import SlowFakeEngines
 from tests.jobs.conftest import H2, H, page_images, small_pdf, submit, wait_job

@@ -20,9 +20,9 @@ import numpy as np
 from app.documents.types import Limits
 from app.engines.models import TABLE_MODEL
 from app.engines.table import HybridTableRecognizer
-from app.pipelines.ocr import OcrOptions
-from app.pipelines.structure import structure_bytes
-from app.runtime.structure_tasks import structure_handlers
+from app.features.ocr.pipeline import OcrOptions
+from app.features.structure.pipeline import structure_bytes
+from app.serving.structure_tasks import structure_handlers
 from tests.conftest import make_settings
 from tests.render import to_bytes
 from tests.structure import docs
@@ -101,7 +101,7 @@ class Direct:
     sees the same lines; times the table-structure calls alone."""
 
     def __init__(self, engines: Any, table: Any) -> None:
-        from app.runtime.tasks import default_handlers
+        from app.serving.tasks import default_handlers
 
         self.engines = engines
         self.table = table

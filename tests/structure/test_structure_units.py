@@ -21,16 +21,11 @@ from app.engines.table import (
     piece_crop,
     ruled_grid,
 )
-from app.pipelines import markdown as md
-from app.pipelines.structure import (
-    Block,
-    _clean_regions,
-    _is_page_number,
-    _merge_lists,
-    _retype,
-    order_blocks,
-)
-from app.pipelines.types import Line
+from app.features.ocr.types import Line
+from app.features.structure import markdown as md
+from app.features.structure.blocks import clean_regions, is_page_number, merge_lists, retype
+from app.features.structure.order import order_blocks
+from app.features.structure.types import Block
 from tests.render import font
 
 
@@ -201,7 +196,7 @@ def test_ruled_grid_wins_over_a_figure_and_extends_a_clipped_table() -> None:
         LayoutRegion("text", "text", (100.0, 400.0, 500.0, 450.0), 0.9),
         LayoutRegion("table", "table", (100.0, 600.0, 450.0, 700.0), 0.9),
     ]
-    out = _clean_regions(regions, [(98.0, 98.0, 502.0, 305.0), (95.0, 595.0, 520.0, 720.0)])
+    out = clean_regions(regions, [(98.0, 98.0, 502.0, 305.0), (95.0, 595.0, 520.0, 720.0)])
     types = sorted((r.type, r.label) for r in out)
     assert types == [("table", "ruled_table"), ("table", "table"), ("text", "text")]
     clipped = next(r for r in out if r.label == "table")
@@ -222,7 +217,7 @@ def test_retype_header_footer_title_and_list() -> None:
     number = _block("text", "- 3 -", (600, 1700, 640, 1722), size=20)
     blocks = [header, title, body, items, number]
     for b in blocks:
-        _retype(b, page_h, 20.0, blocks)
+        retype(b, page_h, 20.0, blocks)
     assert [b.type for b in blocks] == ["header", "title", "text", "list", "footer"]
 
 
@@ -231,7 +226,7 @@ def test_retype_distrusts_a_large_model_header_and_a_sentence_title() -> None:
     sentence = _block("title", "The table below lists the sales of each region.", (90, 190, 900, 226))
     blocks = [big, sentence, _block("text", "x y z", (90, 300, 400, 330))]
     for b in blocks:
-        _retype(b, 760.0, 20.0, blocks)
+        retype(b, 760.0, 20.0, blocks)
     assert big.type == "title"
     assert sentence.type == "text"
 
@@ -241,14 +236,14 @@ def test_retype_distrusts_a_large_model_header_and_a_sentence_title() -> None:
     [("3", True), ("- 3 -", True), ("Page 3 of 12", True), ("3 / 12", True), ("12쪽", True), ("Total 3", False)],
 )
 def test_page_numbers(text: str, expected: bool) -> None:
-    assert _is_page_number(text) is expected
+    assert is_page_number(text) is expected
 
 
 def test_list_blocks_of_one_column_are_merged() -> None:
     a = _block("list", "• one\n• two", (100, 400, 400, 456))
     b = _block("list", "• three", (100, 470, 400, 496))
     c = _block("text", "after", (90, 560, 400, 586))
-    merged = _merge_lists([a, b, c])
+    merged = merge_lists([a, b, c])
     assert len(merged) == 2 and merged[0].line_texts == ["• one", "• two", "• three"]
 
 
@@ -257,16 +252,16 @@ def test_list_items_shared_between_two_overlapping_regions_come_back_in_order() 
     wide = Block("list", "text", [100, 342, 389, 453], 0.8, [_line("• Seoul", 100, 342, 373, 370)])
     wide.lines.append(_line("• Forty", 100, 426, 389, 453))
     inner = Block("list", "text", [100, 384, 381, 412], 0.9, [_line("• Busan", 100, 384, 381, 412)])
-    merged = _merge_lists([wide, inner])
+    merged = merge_lists([wide, inner])
     assert len(merged) == 1 and merged[0].line_texts == ["• Seoul", "• Busan", "• Forty"]
     # a list in another column is not pulled in
     other = _block("list", "• right", (700, 384, 1000, 412))
-    assert len(_merge_lists([_block("list", "• left", (100, 384, 400, 412)), other])) == 2
+    assert len(merge_lists([_block("list", "• left", (100, 384, 400, 412)), other])) == 2
 
 
 def test_text_repeated_at_the_top_of_pages_is_a_header() -> None:
-    from app.pipelines.structure import _running_heads
-    from app.pipelines.types import PageResult
+    from app.features.ocr.types import PageResult
+    from app.features.structure.pipeline import _running_heads
 
     pages = []
     for n in (1, 2, 3):
@@ -364,8 +359,8 @@ def test_structure_registry_settings() -> None:
 
 
 def test_structure_route_refuses_without_layout_engines() -> None:
-    from app.api.routes.structure import check_available
     from app.core.errors import AppError
+    from app.features.structure.router import check_available
 
     class Split:
         remote = object()

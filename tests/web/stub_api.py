@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.api.errors import install_error_handlers
+from app.http.errors import install_error_handlers
 from app.web import mount_web
 from tests.conftest import TEST_KEY, make_settings
 from tests.render import ENGLISH_SAMPLE, KOREAN_SAMPLE, render_lines

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.api.errors import install_error_handlers
+from app.http.errors import install_error_handlers
 from app.web import STATIC_DIR, mount_web
 from tests.conftest import make_settings
 

@@ -1,0 +1,60 @@
+"""POST /extraction: OCR the document, then pull named fields out of it (rules, or an LLM with fallback)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+
+from app.core.errors import error_responses
+from app.features.extraction import extract, resolve_fields
+from app.features.ocr.router import DOC_ERRORS
+from app.features.ocr.service import OcrOptionsDep, ocr_upload
+from app.http.deps import (
+    DocumentFile,
+    PagesForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+)
+from app.http.uploads import run_document_request
+
+router = APIRouter(tags=["extraction"])
+
+
+@router.post(
+    "/extraction",
+    summary="Extract named fields (invoice, receipt, business registration, or your own) from a document",
+    responses={
+        200: {"description": "Fields with value, normalized value, confidence, page and bbox"},
+        **error_responses(*DOC_ERRORS),
+    },
+)
+async def extraction(
+    request: Request,
+    _: PrincipalDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    file: DocumentFile,
+    opts: OcrOptionsDep,
+    fields: Annotated[
+        str | None,
+        Form(description="Comma-separated names, a JSON array of names, or a JSON object {name: description}"),
+    ] = None,
+    template: Annotated[
+        str | None, Form(description="Built-in or user template: invoice, receipt, business_registration")
+    ] = None,
+    pages: PagesForm = None,
+) -> dict[str, Any]:
+    # parameter errors (bad JSON, unknown template, neither/both given) come before any OCR work
+    resolve_fields(fields=fields, template=template, settings=settings)
+
+    async def work(data: bytes, deadline: float) -> dict[str, Any]:
+        doc = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+        body = await asyncio.to_thread(extract, doc, fields=fields, template=template, settings=settings)
+        return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
+
+    return await run_document_request(request, service, settings, file, work)

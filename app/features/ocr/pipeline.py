@@ -1,0 +1,151 @@
+"""OCR pipeline: decoded pages → orientation → detection → crops → recognition → lines in reading order.
+
+Knows nothing of HTTP. Every model call goes through the runtime's workers (`submit`), so the event
+loop only awaits; PDF pages with a usable text layer skip the engines entirely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from app.documents import decode_document
+from app.documents.types import Document, Limits, Page
+from app.engines.crops import has_ink
+from app.features.ocr.reading_order import sort_reading_order
+from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
+from app.observability import metrics
+from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
+
+
+class Submitter(Protocol):
+    async def submit(self, kind: str, payload: Any, deadline: float | None = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OcrOptions:
+    lang: str
+    min_confidence: float = 0.5
+    detect_orientation: bool = True
+    use_text_layer: bool = True
+
+
+def _text_layer_page(page: Page) -> PageResult:
+    assert page.text_layer is not None
+    lines = [Line.from_box(span.text, 1.0, span.box) for span in page.text_layer if span.text.strip()]
+    lines = sort_reading_order(lines, lambda ln: ln.bbox)
+    return PageResult(page=page.index, width=page.width, height=page.height, source="text_layer", lines=lines)
+
+
+# with orientation detection on, a line read with less confidence than FLIP_BELOW is read again turned by
+# 180°, and that reading is kept when it is surer by FLIP_MARGIN: upside-down lines that the page classifier
+# does not turn (single-line images, photos it is unsure of) come back upright
+FLIP_BELOW = 0.6
+FLIP_MARGIN = 0.15
+
+
+async def read_lines(
+    det: DetectResult, lang: str, detect_orientation: bool, workers: Submitter, deadline: float | None
+) -> list[Any]:
+    """Recognise a page's detected lines; with orientation detection on, doubtful lines are read again
+    turned by 180°. Shared by the pipeline and the model server's /predict. In split mode the crops are
+    remote pages (the model server reads and turns them itself), so only local crops are turned here."""
+    if not det.crops:
+        return []
+    recs: list[Any] = list(await workers.submit("recognize", RecognizeJob(lang, det.crops), deadline))
+    if not detect_orientation or not isinstance(det.crops[0], np.ndarray):
+        return recs
+    doubtful = [i for i, r in enumerate(recs) if r.confidence < FLIP_BELOW and has_ink(det.crops[i])]
+    if doubtful:
+        turned = [np.ascontiguousarray(det.crops[i][::-1, ::-1]) for i in doubtful]
+        again = await workers.submit("recognize", RecognizeJob(lang, turned), deadline)
+        for i, other in zip(doubtful, again, strict=True):
+            if other.text.strip() and other.confidence >= recs[i].confidence + FLIP_MARGIN:
+                recs[i] = other
+                metrics.LINES_TURNED.inc()
+    return recs
+
+
+def ink_at(det: DetectResult, i: int) -> bool:
+    """Whether detected region ``i`` holds ink: from its crop, or in split mode as the model server saw it."""
+    remote = getattr(det, "inks", None)
+    return bool(remote[i]) if remote is not None else has_ink(det.crops[i])
+
+
+async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: float | None) -> PageResult:
+    det: DetectResult = await workers.submit("detect", DetectJob(page.image, opts.detect_orientation), deadline)
+    recs = await read_lines(det, opts.lang, opts.detect_orientation, workers, deadline)
+    lines, unread = [], []
+    for i, (quad, rec) in enumerate(zip(det.quads, recs, strict=True)):
+        text = rec.text.strip()
+        box = [[float(x), float(y)] for x, y in quad]
+        if text and rec.confidence >= opts.min_confidence:
+            lines.append(Line.from_box(text, float(rec.confidence), box))
+        elif text or ink_at(det, i):  # never drop ink silently: say where it was and why it is not a line
+            reason: Literal["no_text", "low_confidence"] = "low_confidence" if text else "no_text"
+            unread.append(Unread.from_box(text, float(rec.confidence), box, reason))
+            metrics.UNREAD_REGIONS.labels(reason).inc()
+    lines = sort_reading_order(lines, lambda ln: ln.bbox)
+    unread = sort_reading_order(unread, lambda u: u.bbox)
+    return PageResult(
+        page=page.index, width=det.width, height=det.height, rotation=det.rotation, lines=lines, unread=unread
+    )
+
+
+async def ocr_document(
+    doc: Document,
+    opts: OcrOptions,
+    workers: Submitter,
+    *,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+    task: str = "ocr",
+) -> DocumentResult:
+    """All pages go to the workers at once, so a multi-page document is detected page-batched."""
+    started = time.perf_counter()
+
+    async def one(page: Page) -> PageResult:
+        if opts.use_text_layer and page.text_layer:
+            result = _text_layer_page(page)
+        else:
+            result = await _ocr_page(page, opts, workers, deadline)
+        metrics.PAGES.labels(task, result.source).inc()
+        return result
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(one(p)) for p in doc.pages]
+    except BaseExceptionGroup as group:  # one page failed: siblings are cancelled, surface its error
+        raise group.exceptions[0] from None
+    pages = [t.result() for t in tasks]
+    took = (time.perf_counter() - started) * 1000
+    return DocumentResult(lang=opts.lang, pages=pages, engine=engine_info, timings_ms={"ocr": round(took, 1)})
+
+
+async def ocr_bytes(
+    data: bytes,
+    opts: OcrOptions,
+    workers: Submitter,
+    *,
+    limits: Limits,
+    pages: str | None,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+    task: str = "ocr",
+) -> DocumentResult:
+    """Decode (in a thread: CPU-bound) then OCR. Raises AppError for bad documents."""
+    started = time.perf_counter()
+    doc = await asyncio.to_thread(decode_document, data, limits, pages)
+    decoded = time.perf_counter()
+    metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
+    result = await ocr_document(doc, opts, workers, engine_info=engine_info, deadline=deadline, task=task)
+    result.timings_ms = {
+        "decode": round((decoded - started) * 1000, 1),
+        "ocr": result.timings_ms.get("ocr", 0.0),
+        "total": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return result

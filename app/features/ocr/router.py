@@ -1,0 +1,128 @@
+"""POST /ocr and POST /ocr/batch: thin: parse the form, call the pipeline, shape the response."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+
+from app.core.errors import AppError, ErrorCode, error_responses
+from app.features.ocr.schemas import BatchResponse, OcrResponse
+from app.features.ocr.service import OcrOptionsDep, ocr_upload
+from app.features.ocr.types import DocumentResult
+from app.http.deps import (
+    DocumentFile,
+    PagesForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+)
+from app.http.uploads import (
+    check_content_length,
+    deadline_in,
+    guarded,
+    read_upload,
+    run_document_request,
+)
+
+router = APIRouter(tags=["ocr"])
+
+DOC_ERRORS = (
+    ErrorCode.MISSING_FILE,
+    ErrorCode.EMPTY_FILE,
+    ErrorCode.CORRUPT_DOCUMENT,
+    ErrorCode.ENCRYPTED_DOCUMENT,
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.INVALID_TOKEN,
+    ErrorCode.TOKEN_EXPIRED,
+    ErrorCode.FILE_TOO_LARGE,
+    ErrorCode.TOO_MANY_PIXELS,
+    ErrorCode.TOO_MANY_PAGES,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.INVALID_PARAMETER,
+    ErrorCode.UNSUPPORTED_LANGUAGE,
+    ErrorCode.LANGUAGE_NOT_ENABLED,
+    ErrorCode.QUEUE_FULL,
+    ErrorCode.NOT_READY,
+    ErrorCode.TIMEOUT,
+)
+
+
+def shape(result: DocumentResult, request_id: str | None) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "lang": result.lang,
+        "engine": result.engine,
+        "text": result.text,
+        "pages": [p.to_dict() for p in result.pages],
+        "timings_ms": result.timings_ms,
+    }
+
+
+@router.post(
+    "/ocr",
+    response_model=OcrResponse,
+    summary="Read the text of an image or PDF",
+    responses=error_responses(*DOC_ERRORS),
+)
+async def ocr(
+    request: Request,
+    _: PrincipalDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    file: DocumentFile,
+    opts: OcrOptionsDep,
+    pages: PagesForm = None,
+) -> dict[str, Any]:
+
+    def work(data: bytes, deadline: float) -> Awaitable[DocumentResult]:
+        return ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+
+    result = await run_document_request(request, service, settings, file, work)
+    return shape(result, request_id)
+
+
+@router.post(
+    "/ocr/batch",
+    response_model=BatchResponse,
+    summary="Read several files in one request; each gets its own status",
+    responses=error_responses(*DOC_ERRORS, ErrorCode.TOO_MANY_FILES),
+)
+async def ocr_batch(
+    request: Request,
+    _: PrincipalDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    files: Annotated[list[UploadFile], File(description="Repeated `files` fields, up to MAX_BATCH_FILES")],
+    opts: OcrOptionsDep,
+    pages: PagesForm = None,
+) -> dict[str, Any]:
+    if len(files) > settings.max_batch_files:
+        raise AppError(
+            ErrorCode.TOO_MANY_FILES, f"{len(files)} files sent; at most {settings.max_batch_files} (MAX_BATCH_FILES)."
+        )
+    check_content_length(request, settings.max_upload_bytes, files=len(files))
+
+    async def one(upload: UploadFile, deadline: float) -> dict[str, Any]:
+        try:
+            data = await read_upload(upload, settings.max_upload_bytes)
+            res = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+        except AppError as err:
+            if err.code in (ErrorCode.TIMEOUT, ErrorCode.QUEUE_FULL):
+                raise
+            return {"filename": upload.filename, "status": err.status, "error": err.body(request_id)["error"]}
+        return {"filename": upload.filename, "status": 200, "result": shape(res, request_id)}
+
+    async with service.admission.slot():
+        deadline = deadline_in(settings.request_timeout_s)
+
+        async def all_files() -> list[dict[str, Any]]:
+            return list(await asyncio.gather(*(one(f, deadline) for f in files)))
+
+        results = await guarded(request, all_files(), settings.request_timeout_s)
+    return {"results": results}

@@ -1,0 +1,251 @@
+"""Structure pipeline: pages -> OCR lines -> layout -> blocks -> tables -> reading order -> Markdown.
+
+Knows nothing of HTTP. Model work goes through the runtime's workers like OCR does:
+``detect``/``recognize`` (via :func:`ocr_document`), ``layout`` and ``table``
+(app/serving/structure_tasks.py), so pages and tables of concurrent requests share batches and the
+request's deadline applies to every step. PDF pages with a text layer take their lines from it
+(``source: "text_layer"``); layout still runs on the rendered page.
+
+Per page:
+1. layout regions (model) + ruled grids (OpenCV) -> cleaned, non-overlapping regions;
+2. every text line goes to the region holding most of it; lines outside all regions are grouped
+   into paragraphs;
+3. block types are checked against the text: lists from item markers, titles from line height,
+   headers/footers from position, size, page-number patterns and repetition across pages;
+4. tables: the grid from the ``table`` task, lines matched to cells; a line crossing a cell border
+   is cut at the border and each piece is read again (``recognize``), as are lines too narrow for
+   the line recognizer's crop (single digits);
+5. reading order: headers, then the body by a block-level XY-cut that keeps a column together
+   across aligned paragraph gaps, then footers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from statistics import median
+from typing import Any
+
+import numpy as np
+
+from app.documents import decode_document, rotate_image
+from app.documents.types import Document, Limits, Page
+from app.engines.table import Box
+from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_document
+from app.features.ocr.types import Line, PageResult
+from app.features.structure import markdown as md
+from app.features.structure.blocks import (
+    assign_to_regions,
+    body_height,
+    box_area,
+    box_inter,
+    box_union,
+    clean_regions,
+    group_lines,
+    ink_height,
+    line_rows,
+    merge_lists,
+    retype,
+)
+from app.features.structure.order import order_page_blocks
+from app.features.structure.tables import table_block
+from app.features.structure.types import Block, StructurePage, StructureResult
+from app.observability import metrics
+from app.serving.structure_tasks import LayoutJob, LayoutResult
+
+# --------------------------------------------------------------------------------------------------
+# one page
+
+
+async def _structure_page(
+    page: Page,
+    result: PageResult,
+    opts: OcrOptions,
+    workers: Submitter,
+    deadline: float | None,
+    timings: dict[str, float],
+) -> list[Block]:
+    image = rotate_image(page.image, result.rotation) if result.rotation else page.image
+    lines = result.lines
+    boxes: list[Box] = [(ln.bbox[0], ln.bbox[1], ln.bbox[2], ln.bbox[3]) for ln in lines]
+    t = time.perf_counter()
+    layout: LayoutResult = await workers.submit("layout", LayoutJob(image, boxes), deadline)
+    timings["layout"] = timings.get("layout", 0.0) + (time.perf_counter() - t) * 1000
+    regions = clean_regions(layout.regions, layout.ruled_tables)
+    loose = assign_to_regions(lines, regions)
+    # lines below min_confidence are kept only inside tables, where they are read again
+    sure = {i for i, ln in enumerate(lines) if ln.confidence >= opts.min_confidence}
+    loose = [i for i in loose if i in sure]
+    for r in regions:
+        if r.type != "table":
+            r.lines = [i for i in r.lines if i in sure]
+    blocks: list[Block] = []
+    for r in regions:
+        if not r.lines and r.type not in ("figure", "table"):
+            continue
+        if r.type == "table" and not r.lines:
+            continue  # an empty grid (a form's frame, a drawing) has nothing to read
+        rl = [lines[i] for i in sorted(r.lines, key=lambda i: (lines[i].bbox[1], lines[i].bbox[0]))]
+        bbox = r.bbox
+        if rl and r.type != "figure":
+            bbox = (
+                box_union([bbox, *(ln.bbox for ln in rl)]) if r.type == "table" else box_union([ln.bbox for ln in rl])
+            )
+        blocks.append(Block(r.type, r.label, [float(v) for v in bbox], r.score, rl))
+    for g in group_lines(lines, loose):
+        gl = [lines[i] for i in g]
+        blocks.append(Block("text", "lines", box_union([ln.bbox for ln in gl]), 0.0, gl))
+    # lines inside a block in reading order (rows, left to right)
+    for b in blocks:
+        if b.type != "table" and len(b.lines) > 1:
+            order = line_rows(b.lines)
+            b.lines = [b.lines[i] for i in order]
+    # tables
+    t = time.perf_counter()
+    tables = [b for b in blocks if b.type == "table"]
+    if tables:
+        extra = await asyncio.gather(*(table_block(b, image, result.source, opts, workers, deadline) for b in tables))
+        for e in extra:
+            blocks.extend(e)
+    timings["table"] = timings.get("table", 0.0) + (time.perf_counter() - t) * 1000
+    gray = image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
+    for b in blocks:
+        sizes = [ink_height(gray, ln.bbox) for ln in b.lines]
+        sizes = [v for v in sizes if v > 0]
+        b.size = float(median(sizes)) if sizes else 0.0
+    return blocks
+
+
+def _norm_running(text: str) -> str:
+    return re.sub(r"\d+", "#", "".join(text.split())).lower()
+
+
+def _running_heads(pages: Sequence[tuple[PageResult, list[Block]]]) -> None:
+    """Text repeated at the top (bottom) of several pages is a header (footer), whatever its size."""
+    if len(pages) < 2:
+        return
+    seen: dict[tuple[str, str], set[int]] = {}
+    for n, (res, blocks) in enumerate(pages):
+        for b in blocks:
+            if b.type in ("table", "figure") or not b.lines or len(b.lines) > 2:
+                continue
+            where = "top" if b.bbox[3] <= 0.15 * res.height else "bottom" if b.bbox[1] >= 0.85 * res.height else ""
+            if where:
+                seen.setdefault((where, _norm_running(b.text)), set()).add(n)
+    need = max(2, (len(pages) + 1) // 2)
+    for res, blocks in pages:
+        for b in blocks:
+            if b.type in ("table", "figure") or not b.lines or len(b.lines) > 2:
+                continue
+            top = b.bbox[3] <= 0.15 * res.height
+            bottom = b.bbox[1] >= 0.85 * res.height
+            key = ("top" if top else "bottom", _norm_running(b.text))
+            if (top or bottom) and len(seen.get(key, ())) >= need:
+                b.type = "header" if top else "footer"
+
+
+# --------------------------------------------------------------------------------------------------
+# documents
+
+
+async def structure_document(
+    doc: Document,
+    opts: OcrOptions,
+    service: Submitter,
+    *,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+) -> StructureResult:
+    started = time.perf_counter()
+    # every line comes back (min_confidence 0): unsure lines inside tables are read again, the others
+    # are dropped once the blocks are known
+    ocr = await ocr_document(
+        doc,
+        replace(opts, min_confidence=0.0),
+        service,
+        engine_info=engine_info,
+        deadline=deadline,
+        task="structure",
+    )
+    ocr_ms = ocr.timings_ms.get("ocr", 0.0)
+    timings: dict[str, float] = {}
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(_structure_page(page, res, opts, service, deadline, timings))
+                for page, res in zip(doc.pages, ocr.pages, strict=True)
+            ]
+    except BaseExceptionGroup as group:  # one page failed: siblings are cancelled, surface its error
+        raise group.exceptions[0] from None
+    page_blocks = [t.result() for t in tasks]
+    # types, then order, then Markdown (titles' levels are document-wide)
+    for res, blocks in zip(ocr.pages, page_blocks, strict=True):
+        body_h = body_height(blocks, res.lines)
+        for b in sorted(blocks, key=lambda b: b.bbox[1]):
+            retype(b, float(res.height), body_h, blocks)
+    _running_heads(list(zip(ocr.pages, page_blocks, strict=True)))
+    pages: list[StructurePage] = []
+    for res, blocks in zip(ocr.pages, page_blocks, strict=True):
+        ordered = merge_lists(order_page_blocks(blocks, float(res.width), body_height(blocks, res.lines)))
+        lines = [ln for b in ordered for ln in (b.lines if b.table is None else _table_lines(b))]
+        pages.append(StructurePage(replace(res, lines=lines), ordered))
+    titles = [b.line_height for p in pages for b in p.blocks if b.type == "title"]
+    top = max(titles) if titles else None
+    for p in pages:
+        p.markdown = md.page_markdown(p.blocks, top_title_height=top)
+    markdown = md.join_pages([(p.result.page, p.markdown) for p in pages])
+    took = (time.perf_counter() - started) * 1000
+    timings_ms = {
+        "ocr": round(ocr_ms, 1),
+        "layout": round(timings.get("layout", 0.0), 1),
+        "table": round(timings.get("table", 0.0), 1),
+        "structure": round(took, 1),
+    }
+    return StructureResult(ocr, pages, markdown, timings_ms)
+
+
+def _table_lines(block: Block) -> list[Line]:
+    """A table's lines in row-major cell order (for the page's line list and text)."""
+    if block.table is None:
+        return block.lines
+    out: list[Line] = []
+    used: set[int] = set()
+    for cell in sorted(block.table.cells, key=lambda c: (c.row, c.col)):
+        inside = [
+            (i, ln)
+            for i, ln in enumerate(block.lines)
+            if i not in used and box_inter(ln.bbox, cell.bbox) >= 0.5 * max(1.0, box_area(ln.bbox))
+        ]
+        for i, ln in inside:
+            used.add(i)
+            out.append(ln)
+    out.extend(ln for i, ln in enumerate(block.lines) if i not in used)
+    return out
+
+
+async def structure_bytes(
+    data: bytes,
+    opts: OcrOptions,
+    service: Submitter,
+    *,
+    limits: Limits,
+    pages: str | None,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+) -> StructureResult:
+    """Decode (in a thread: CPU-bound) then structure. Raises AppError for bad documents."""
+    started = time.perf_counter()
+    doc = await asyncio.to_thread(decode_document, data, limits, pages)
+    decoded = time.perf_counter()
+    metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
+    result = await structure_document(doc, opts, service, engine_info=engine_info, deadline=deadline)
+    result.timings_ms = {
+        "decode": round((decoded - started) * 1000, 1),
+        **result.timings_ms,
+        "total": round((time.perf_counter() - started) * 1000, 1),
+    }
+    result.document.timings_ms = result.timings_ms
+    return result

@@ -1,0 +1,1 @@
+"""GET /health, /health/live, /debug/paddle and /languages."""

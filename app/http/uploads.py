@@ -1,0 +1,95 @@
+"""Reading uploaded files and guarding requests (deadline, client disconnect)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fastapi import Request, UploadFile
+
+from app.core.errors import AppError, ErrorCode
+from app.documents.limits import upload_chunks
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.serving.service import Service
+
+T = TypeVar("T")
+
+
+def check_content_length(request: Request, max_bytes: int, files: int = 1) -> None:
+    """Refuse an oversized body before parsing it (multipart overhead allowed)."""
+    raw = request.headers.get("content-length")
+    if raw and raw.isdigit() and int(raw) > max_bytes * files + 1024 * 1024:
+        raise AppError(
+            ErrorCode.FILE_TOO_LARGE,
+            f"The request body is {int(raw) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB per file.",
+        )
+
+
+async def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
+    if file is None or (not isinstance(file, UploadFile) and not hasattr(file, "read")):
+        raise AppError(ErrorCode.MISSING_FILE)
+    too_large = f"The file is larger than the {max_bytes / 2**20:.0f} MB limit (MAX_UPLOAD_MB)."
+    chunks = [chunk async for chunk in upload_chunks(file, max_bytes, too_large)]
+    await file.close()
+    return b"".join(chunks)
+
+
+async def _watch_disconnect(request: Request) -> None:
+    while not await request.is_disconnected():  # noqa: ASYNC110 (polling the ASGI receive channel)
+        await asyncio.sleep(0.25)
+
+
+class ClientGone(AppError):
+    """The client closed the connection; its work was cancelled (logged as 499)."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.CLIENT_CLOSED_REQUEST)
+
+
+async def guarded(request: Request, work: Awaitable[T], timeout_s: float) -> T:
+    """Run `work` until it finishes, the deadline passes (504) or the client goes away (work cancelled)."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_watch_disconnect(request))
+    try:
+        done, _ = await asyncio.wait({task, watcher}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    if watcher in done:
+        raise ClientGone()
+    raise AppError(ErrorCode.TIMEOUT, f"The request took longer than {timeout_s:g} s (REQUEST_TIMEOUT_S).")
+
+
+def deadline_in(timeout_s: float) -> float:
+    return time.monotonic() + timeout_s
+
+
+async def run_document_request(
+    request: Request,
+    service: Service,
+    settings: Settings,
+    file: UploadFile,
+    work: Callable[[bytes, float], Awaitable[T]],
+) -> T:
+    """The shared skeleton of every document route: size checks, read the upload, take an admission slot
+    (429 when full), then run `work(data, deadline)` under the request deadline and disconnect watch."""
+    check_content_length(request, settings.max_upload_bytes)
+    data = await read_upload(file, settings.max_upload_bytes)
+    async with service.admission.slot():
+        deadline = deadline_in(settings.request_timeout_s)
+        return await guarded(request, work(data, deadline), settings.request_timeout_s)
+
+
+def engine_info(service: Service, lang: str) -> dict[str, Any]:
+    """What the response's `engine` block says for this language ({} while engines are still loading)."""
+    engines = service.engines()
+    return engines.describe(lang) if engines is not None else {}

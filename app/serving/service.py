@@ -1,0 +1,214 @@
+"""The service's runtime state: engines in worker threads, admission, readiness and draining."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.core.config import Settings
+from app.core.errors import AppError, ErrorCode
+from app.engines.registry import build_engines
+from app.observability import metrics
+from app.serving.remote import RemoteEngines
+from app.serving.structure_tasks import structure_handlers
+from app.serving.tasks import default_handlers
+from app.serving.worker import Admission, EngineWorkers
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[], Any]
+
+
+def default_engine_factory(settings: Settings, part: str) -> EngineFactory:
+    """Each worker thread calls this once to build the engine instances it alone will own."""
+
+    def build() -> Any:
+
+        return build_engines(settings, part=part)
+
+    return build
+
+
+class Service:
+    """Owns the engine pools; routes reach engines only through `submit` and `slot`.
+
+    One pool (queue + worker threads, each thread owning its own engine instances) per engine stage:
+    `det` (orientation + detection, plus layout/table for /structure) and `rec` (text recognition).
+    The stages run in parallel: while one page is being recognised the next one is being detected,
+    which a single lock around the whole pipeline cannot do.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine_factory: EngineFactory | None = None,
+        rec_factory: EngineFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.status = "loading"
+        self.error: str | None = None
+        det_factory = engine_factory or default_engine_factory(settings, "det")
+        rec_factory = rec_factory or (engine_factory or default_engine_factory(settings, "rec"))
+        handlers = default_handlers()
+        self.pools = {
+            "det": EngineWorkers(
+                det_factory,
+                {k: handlers[k] for k in ("detect", "call")},
+                workers=settings.det_pool_workers,
+                max_batch_size=settings.det_batch,
+                max_batch_wait_ms=settings.max_batch_wait_ms,
+                name="det",
+            ),
+            "rec": EngineWorkers(
+                rec_factory,
+                {"recognize": handlers["recognize"], "call": handlers["call"]},
+                workers=settings.rec_pool_workers,
+                max_batch_size=settings.max_batch_size * 4,  # text lines, not pages
+                max_batch_wait_ms=settings.max_batch_wait_ms,
+                name="rec",
+            ),
+        }
+        self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
+
+        for kind, handler in structure_handlers().items():  # /structure: layout and tables, det pool
+            self.add_handler(kind, handler, pool="det")
+        # Split mode (OCR_MODEL_SERVER_URL): every task goes to the model server (app/serving/remote.py);
+        # the local pools are never started, so no model is loaded in this process.
+        self.remote: Any = None
+        if settings.ocr_model_server_url:
+            self.remote = RemoteEngines(settings)
+        self.admission = Admission(settings.max_concurrent_requests, settings.queue_max_size)
+        self._load_task: asyncio.Task[None] | None = None
+        self.loaded_at: float | None = None
+
+    def add_handler(self, kind: str, handler: Any, pool: str = "det") -> None:
+        """Register another task kind (e.g. layout/table for /structure) on a pool."""
+        self.pools[pool].add_handler(kind, handler)
+        self._routes[kind] = pool
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.remote is not None:
+            await self.remote.start()
+            self.status = "ok"
+            return
+        for pool in self.pools.values():
+            pool.start()
+        if self.settings.preload_models:
+            self._load_task = asyncio.create_task(self._wait_loaded())
+        else:
+            self.status = "ok"  # engines finish loading in the background; first requests wait for them
+
+    async def _wait_loaded(self) -> None:
+        started = time.perf_counter()
+        try:
+            for pool in self.pools.values():
+                await asyncio.to_thread(pool.wait_loaded)
+        except Exception as exc:
+            self.status = "failed"
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("engines failed to load: %s", self.error)
+            return
+        self.loaded_at = time.time()
+        if self.status == "loading":
+            self.status = "ok"
+        metrics.MODELS_LOADED.set(1)
+        log.info("engines loaded", extra={"seconds": round(time.perf_counter() - started, 2)})
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def models_loaded(self) -> bool:
+        if self.remote is not None:
+            return bool(self.remote.model_loaded)
+        return all(pool.loaded for pool in self.pools.values())
+
+    async def drain(self, grace_s: float) -> bool:
+        """Stop admitting work and wait for what is in flight; True when everything finished."""
+        self.status = "draining"
+        self.admission.draining = True
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            if self.admission.active == 0 and self.admission.waiting == 0:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def stop(self) -> None:
+        if self._load_task:
+            self._load_task.cancel()
+        if self.remote is not None:
+            await self.remote.aclose()
+        for pool in self.pools.values():
+            await asyncio.to_thread(pool.stop)
+        metrics.MODELS_LOADED.set(0)
+
+    # ---- work --------------------------------------------------------------------------------------
+    def check_ready(self) -> None:
+        if self.status == "loading" and self.settings.preload_models:
+            raise AppError(ErrorCode.NOT_READY, "Models are still loading.", headers={"Retry-After": "10"})
+        if self.status == "failed":
+            raise AppError(ErrorCode.NOT_READY, f"Engines failed to load: {self.error}")
+        if self.status == "draining":
+            raise AppError(ErrorCode.NOT_READY, "The service is shutting down.", headers={"Retry-After": "5"})
+
+    async def submit(self, kind: str, payload: Any, deadline: float | None = None, pool: str | None = None) -> Any:
+        if self.remote is not None:
+            return await self.remote.submit(kind, payload, deadline)
+        target = self.pools[pool or self._routes[kind]]
+        if not target.loaded:
+            await asyncio.to_thread(target.wait_loaded)
+        return await target.submit(kind, payload, deadline)
+
+    async def run_check(self) -> bool:
+        """A small real inference on every pool (each on the thread that owns its engines)."""
+        if self.remote is not None:
+            return bool(await self.remote.run_check())
+        results = [await self.submit("call", lambda e: e.run_check(), pool=name) for name in self.pools]
+        return all(bool(r) for r in results)
+
+    def engines(self, pool: str = "rec") -> Any:
+        """An engine set for read-only facts (describe/versions). Never for inference."""
+        if self.remote is not None:
+            return self.remote
+        workers = self.pools[pool]
+        return workers.engines[0] if workers.engines else None
+
+    def supports(self, kind: str) -> bool:
+        """Whether a task kind can run here (e.g. `layout` for /structure; split mode serves OCR only)."""
+        if self.remote is not None:
+            return kind in ("detect", "recognize", "call")
+        return kind in self._routes
+
+    def remote_status(self) -> dict[str, Any] | None:
+        """Split mode: the model server's reachability for /health (`ok` | `degraded`); else None."""
+        return self.remote.status() if self.remote is not None else None
+
+    def runtime_info(self) -> dict[str, Any]:
+        """How the engines are laid out in this process (for /debug/paddle): workers, threads, batching."""
+        s = self.settings
+        info: dict[str, Any] = {
+            "max_concurrent_requests": s.max_concurrent_requests,
+            "queue_max_size": s.queue_max_size,
+            "request_timeout_s": s.request_timeout_s,
+        }
+        if self.remote is not None:
+            return {**info, "mode": "split", "model_server_url": s.ocr_model_server_url}
+        return {
+            **info,
+            "mode": "in-process",
+            "workers": {name: pool.alive for name, pool in self.pools.items()},
+            "batch": {name: pool.max_batch_size for name, pool in self.pools.items()},
+            "max_batch_wait_ms": s.max_batch_wait_ms,
+            "cpu_threads_per_session": s.ocr_cpu_threads or "all cores",
+            "cpu_mem_arena": s.ocr_cpu_mem_arena,
+            "det_trim_borders": s.ocr_det_trim_borders,
+        }
+
+    def queue_depths(self) -> dict[str, int]:
+        return {name: pool.depth() for name, pool in self.pools.items()}
