@@ -23,6 +23,7 @@ from app.features.ocr import router as ocr
 from app.features.structure import router as structure
 from app.features.system import debug, health, languages
 from app.http.errors import install_error_handlers
+from app.http.guard import RequestGuard
 from app.http.middleware import RequestContextMiddleware
 from app.observability import metrics
 from app.serving.service import EngineFactory, Service
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.state.jwks = None
 
     install_error_handlers(app)
+    # innermost: credentials and body size are checked before a body is read (CORS headers still apply)
+    app.add_middleware(RequestGuard, settings=settings)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -100,25 +100,34 @@ def _bearer_token(request: Request, bearer: HTTPAuthorizationCredentials | None)
     return rest.strip()
 
 
+async def authenticate(request: Request) -> Principal:
+    """The request's principal per AUTH_MODE, from its headers alone (the body is never read): the request
+    guard (app/http/guard.py) calls it before a body is accepted, the routes' dependency otherwise."""
+    settings: Settings = request.app.state.settings
+    mode = settings.auth_mode
+    if mode == AuthMode.NONE:
+        return ANONYMOUS
+    if mode == AuthMode.API_KEY:
+        return _principal_from_api_key(request, settings, request.headers.get(API_KEY_HEADER) or None)
+    if mode == AuthMode.COGNITO:
+        token = _bearer_token(request, None)
+        cache = getattr(request.app.state, "jwks", None)
+        claims = await verify_cognito_token(token, settings, cache)
+        sub = str(claims["sub"])
+        return Principal(subject=sub, method="cognito", key_id=sub, claims=claims)
+    raise AppError(ErrorCode.INTERNAL, f"unknown AUTH_MODE {mode!r}")  # pragma: no cover - the enum is exhaustive
+
+
 async def require_principal(
     request: Request,
     api_key: str | None = Security(api_key_scheme),
     bearer: HTTPAuthorizationCredentials | None = Security(bearer_scheme),
 ) -> Principal:
-    """Authenticate the request per AUTH_MODE; sets and returns `request.state.principal`."""
-    settings: Settings = request.app.state.settings
-    mode = settings.auth_mode
-    if mode == AuthMode.NONE:
-        principal = ANONYMOUS
-    elif mode == AuthMode.API_KEY:
-        principal = _principal_from_api_key(request, settings, api_key)
-    elif mode == AuthMode.COGNITO:
-        token = _bearer_token(request, bearer)
-        cache = getattr(request.app.state, "jwks", None)
-        claims = await verify_cognito_token(token, settings, cache)
-        sub = str(claims["sub"])
-        principal = Principal(subject=sub, method="cognito", key_id=sub, claims=claims)
-    else:  # pragma: no cover - the enum is exhaustive
-        raise AppError(ErrorCode.INTERNAL, f"unknown AUTH_MODE {mode!r}")
-    request.state.principal = principal
+    """Authenticate the request per AUTH_MODE; sets and returns `request.state.principal`. The two
+    security parameters declare the schemes in OpenAPI; the check itself reads the headers
+    (:func:`authenticate`), once per request: a principal the request guard found is reused."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = await authenticate(request)
+        request.state.principal = principal
     return principal

@@ -26,6 +26,8 @@ from app.features.extraction.values import FIELD_TYPES
 MAX_FIELDS = 50
 MAX_NAME_LEN = 64
 MAX_DESCRIPTION_LEN = 500
+MAX_SYNONYMS = 20  # per field
+MAX_FIELDS_CHARS = 64 * 1024  # the whole `fields` form value
 _NAME_RE = re.compile(r"^[\w][\w .\-/()#]*$")
 
 
@@ -74,6 +76,8 @@ def _from_object_value(name: str, value: Any) -> FieldRequest:
             raise _bad(f"{name!r}: type {type_!r} is not one of {', '.join(FIELD_TYPES)}")
         if not isinstance(syn, list) or not all(isinstance(s, str) for s in syn):
             raise _bad(f"{name!r}: synonyms must be a list of strings")
+        if len(syn) > MAX_SYNONYMS or any(len(s) > MAX_NAME_LEN for s in syn):
+            raise _bad(f"{name!r}: at most {MAX_SYNONYMS} synonyms of at most {MAX_NAME_LEN} characters each")
         return FieldRequest(name, desc.strip(), type_, tuple(s.strip() for s in syn if s.strip()))
     raise _bad(f"the value for {name!r} must be a description string (or an object), not {type(value).__name__}")
 
@@ -83,12 +87,16 @@ def parse_fields(raw: str | None) -> list[FieldRequest]:
     if raw is None or not raw.strip():
         raise _bad("no field names given")
     text = raw.strip()
+    if len(text) > MAX_FIELDS_CHARS:
+        raise _bad(f"the fields value is {len(text)} characters; at most {MAX_FIELDS_CHARS} are accepted")
     requests: list[FieldRequest]
     if text[0] in "[{":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise _bad(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        except RecursionError:
+            raise _bad("the JSON is nested too deeply (an array of names or an object {name: description})") from None
         if isinstance(data, list):
             requests = []
             for item in data:

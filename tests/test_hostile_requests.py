@@ -1,0 +1,152 @@
+"""Hostile requests against a real uvicorn: credentials and body size checked before a body is read,
+user-supplied structures bounded; every refusal a fast 4xx with the envelope, the service still healthy.
+
+Each attack is a raw HTTP/1.1 request on a socket, so the test controls exactly what is sent: the headers
+announce a huge body, and the answer must come back before any of that body was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.main import create_app
+from tests.conftest import TEST_KEY, ThreadServer, make_settings
+from tests.fakes import SlowFakeEngines
+from tests.render import render_lines, to_bytes
+
+HALF_GIB = 512 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadServer]:
+    with ThreadServer(create_app(make_settings(max_upload_mb=2), engine_factory=lambda: SlowFakeEngines())) as srv:
+        deadline = time.monotonic() + 30
+        while httpx.get(srv.url + "/health").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield srv
+
+
+def _headers_only(srv: ThreadServer, path: str, headers: dict[str, str], timeout: float = 5.0) -> tuple[int, dict]:
+    """Send a POST's headers (no body) and read the answer; fails if the server waits for the body."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{srv.port}"] + [f"{k}: {v}" for k, v in headers.items()]
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=timeout) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+            chunk = s.recv(65536)  # socket.timeout here means the server is reading the body
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    return status, json.loads(body)
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            return int(v)
+    return 0
+
+
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(HALF_GIB)}
+
+
+@pytest.mark.parametrize("path", ["/ocr", "/ocr/batch", "/structure", "/extraction", "/jobs"])
+def test_no_credentials_is_401_before_the_body(server: ThreadServer, path: str) -> None:
+    t0 = time.perf_counter()
+    status, body = _headers_only(server, path, MULTIPART)
+    assert status == 401
+    assert body["error"]["code"] == "unauthenticated"
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_wrong_key_is_401_before_the_body(server: ThreadServer) -> None:
+    status, body = _headers_only(server, "/ocr", {**MULTIPART, "x-api-key": "not-the-key"})
+    assert status == 401
+    assert "not valid" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(("path", "limit_mb"), [("/ocr", 3), ("/ocr/batch", 21), ("/jobs", 4001)])
+def test_a_declared_body_over_the_limit_is_413_before_the_body(server: ThreadServer, path: str, limit_mb: int) -> None:
+    too_big = {**MULTIPART, "Content-Length": str(limit_mb * 1024 * 1024 + 1), "x-api-key": TEST_KEY}
+    status, body = _headers_only(server, path, too_big)
+    assert status == 413
+    assert body["error"]["code"] == "file_too_large"
+    assert body["error"]["request_id"]
+
+
+def test_a_chunked_body_is_cut_at_the_limit_and_the_service_stays_healthy(server: ThreadServer) -> None:
+    """No Content-Length: 4 MiB are sent (past the 3 MiB limit of /ocr here), then the client waits
+    without ending the body; the answer is a 413 then, not a wait for the rest."""
+    head = (
+        f"POST /ocr HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nx-api-key: {TEST_KEY}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head.encode() + b"%x\r\n%s\r\n" % (len(part), part))
+        mib = b"\0" * (1024 * 1024)
+        for _ in range(4):
+            s.sendall(b"%x\r\n%s\r\n" % (len(mib), mib))
+        data = b""
+        while b"file_too_large" not in data:
+            chunk = s.recv(65536)  # socket.timeout here: the server is still waiting for the body
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 413"), data[:200]
+    assert b'"code":"file_too_large"' in data.replace(b" ", b"")
+    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
+    ok = httpx.post(
+        server.url + "/ocr", files={"file": ("a.png", to_bytes(img), "image/png")}, headers={"x-api-key": TEST_KEY}
+    )
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_good_request_passes_the_guard(server: ThreadServer) -> None:
+    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
+    r = httpx.post(
+        server.url + "/ocr", files={"file": ("a.png", to_bytes(img), "image/png")}, headers={"x-api-key": TEST_KEY}
+    )
+    assert r.status_code == 200
+    assert r.json()["pages"]
+
+
+def _png() -> bytes:
+    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
+    return to_bytes(img)
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ("[" * 100_000, "at most 65536"),  # was a 500 with a traceback
+        ("[" * 30_000 + "]" * 30_000, "nested too deeply"),
+        (json.dumps({"total": {"synonyms": [f"label {i}" for i in range(70_000)]}}), "at most 65536"),
+        (json.dumps({"total": {"synonyms": [f"label {i}" for i in range(21)]}}), "at most 20 synonyms"),
+        (json.dumps({"total": {"synonyms": ["x" * 65]}}), "at most 64 characters"),
+    ],
+)
+def test_oversized_or_deep_fields_are_a_fast_422(server: ThreadServer, fields: str, needle: str) -> None:
+    t0 = time.perf_counter()
+    r = httpx.post(
+        server.url + "/extraction",
+        files={"file": ("a.png", _png(), "image/png")},
+        data={"fields": fields},
+        headers={"x-api-key": TEST_KEY},
+        timeout=30,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_parameter"
+    assert needle in r.json()["error"]["message"]
+    assert time.perf_counter() - t0 < 2.0
+    assert httpx.get(server.url + "/health").status_code == 200
