@@ -213,3 +213,26 @@ def test_korean_text_via_make_smoke_targets(srv: LiveServer) -> None:
 
     for check in ("health", "ocr", "batch", "extraction", "structure"):
         assert smoke.main([check, "--base-url", srv.url, "--api-key", TEST_KEY]) == 0, check
+
+
+def test_extraction_body_has_exactly_the_contract_keys(srv: LiveServer) -> None:
+    """The response model documents /extraction without changing its body: no key added or dropped."""
+    r = httpx.post(
+        srv.url + "/extraction",
+        headers=H,
+        files={"file": ("inv.png", (DATA / "korean_invoice.png").read_bytes(), "image/png")},
+        data={"fields": "vendor_name,사업자등록번호,no_such_field_here"},
+        timeout=300,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert list(body) == ["request_id", "lang", "method", "template", "fields", "text", "timings_ms"]
+    assert body["method"] == "rules" and body["template"] is None
+    assert list(body["fields"]) == ["vendor_name", "사업자등록번호", "no_such_field_here"]
+    keys = ["value", "normalized", "type", "confidence", "page", "bbox", "valid", "source"]
+    assert all(list(f) == keys for f in body["fields"].values())
+    assert body["fields"]["no_such_field_here"]["value"] is None
+    assert "한빛소프트" in (body["fields"]["vendor_name"]["value"] or "")
+    schema = httpx.get(srv.url + "/openapi.json").json()
+    ok = schema["paths"]["/extraction"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["$ref"].endswith("/ExtractionResponse")

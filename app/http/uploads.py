@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Request, UploadFile
 
@@ -87,9 +87,3 @@ async def run_document_request(
     async with service.admission.slot():
         deadline = deadline_in(settings.request_timeout_s)
         return await guarded(request, work(data, deadline), settings.request_timeout_s)
-
-
-def engine_info(service: Service, lang: str) -> dict[str, Any]:
-    """What the response's `engine` block says for this language ({} while engines are still loading)."""
-    engines = service.engines()
-    return engines.describe(lang) if engines is not None else {}

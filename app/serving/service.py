@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.core.config import Settings
@@ -184,6 +184,34 @@ class Service:
         if self.remote is not None:
             return kind in ("detect", "recognize", "call")
         return kind in self._routes
+
+    def unavailable(self, *kinds: str) -> str | None:
+        """Why some of these task kinds cannot run here, for a clear 422 (None: they all can)."""
+        if all(self.supports(kind) for kind in kinds):
+            return None
+        if self.remote is not None:
+            return (
+                "this deployment's engines run on a model server (OCR_MODEL_SERVER_URL), which serves text "
+                "detection and recognition only"
+            )
+        return f"the {' and '.join(kinds)} engines are not loaded in this service"
+
+    def describe(self, lang: str, *, stages: Sequence[str] = ()) -> dict[str, Any]:
+        """A response's `engine` block for this language ({} while the engines are still loading), with
+        the models of the extra ``stages`` (``layout``, ``table``: they live with detection)."""
+        engines = self.engines()
+        if engines is None:
+            return {}
+        info: dict[str, Any] = engines.describe(lang)
+        if not stages:
+            return info
+        models = dict(info.get("models", {}))
+        owner = engines if self.remote is not None else (self.engines("det") or engines)
+        for stage in stages:
+            eng = getattr(owner, stage, None)
+            if eng is not None and getattr(eng, "info", None) is not None:
+                models.update(eng.info.models)
+        return {**info, "models": models}
 
     def remote_status(self) -> dict[str, Any] | None:
         """Split mode: the model server's reachability for /health (`ok` | `degraded`); else None."""

@@ -361,18 +361,16 @@ def test_structure_registry_settings() -> None:
 def test_structure_route_refuses_without_layout_engines() -> None:
     from app.core.errors import AppError
     from app.features.structure.router import check_available
+    from app.serving.service import Service
+    from tests.conftest import make_settings
+    from tests.fakes import SlowFakeEngines
 
-    class Split:
-        remote = object()
-
-        def supports(self, kind: str) -> bool:
-            return kind in ("detect", "recognize", "call")
-
-    class Full:
-        def supports(self, kind: str) -> bool:
-            return True
-
-    check_available(Full())  # type: ignore[arg-type]
+    split = Service(make_settings(ocr_model_server_url="http://127.0.0.1:9"), lambda: SlowFakeEngines())
     with pytest.raises(AppError) as err:
-        check_available(Split())  # type: ignore[arg-type]
+        check_available(split)
     assert err.value.status == 422 and "model server" in str(err.value)
+    assert split.unavailable("detect", "recognize") is None
+    local = Service(make_settings(), lambda: SlowFakeEngines())
+    assert local.unavailable("detect") is None
+    if not local.supports("layout"):
+        assert "layout and table engines are not loaded" in (local.unavailable("layout", "table") or "")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 
 from app.core.errors import error_responses
 from app.features.extraction import extract, resolve_fields
+from app.features.extraction.schemas import ExtractionResponse
 from app.features.ocr.router import DOC_ERRORS
 from app.features.ocr.service import OcrOptionsDep, ocr_upload
 from app.http.deps import (
@@ -27,10 +28,10 @@ router = APIRouter(tags=["extraction"])
 @router.post(
     "/extraction",
     summary="Extract named fields (invoice, receipt, business registration, or your own) from a document",
-    responses={
-        200: {"description": "Fields with value, normalized value, confidence, page and bbox"},
-        **error_responses(*DOC_ERRORS),
-    },
+    response_model=ExtractionResponse,
+    # keys the body leaves out stay out (`fallback` appears only when the LLM was not used)
+    response_model_exclude_unset=True,
+    responses=error_responses(*DOC_ERRORS),
 )
 async def extraction(
     request: Request,

@@ -41,13 +41,7 @@ def transient_delay(retries: int) -> float:
 
 
 def engine_info_of(service: Any) -> EngineInfo:
-    def info(lang: str) -> dict[str, Any]:
-        engines = service.engines()
-        if engines is None:
-            return {}
-        described: dict[str, Any] = engines.describe(lang)
-        return described
-
+    info: EngineInfo = service.describe
     return info
 
 

@@ -12,7 +12,6 @@ from app.documents.limits import limits_from_settings
 from app.features.ocr.pipeline import OcrOptions, ocr_bytes
 from app.features.ocr.types import DocumentResult
 from app.http.deps import LangForm, MinConfForm, OrientForm, SettingsDep, resolve_lang
-from app.http.uploads import engine_info
 from app.serving.service import Service
 
 
@@ -33,7 +32,7 @@ async def ocr_upload(
     data: bytes, *, service: Service, settings: Settings, opts: OcrOptions, pages: str | None, deadline: float
 ) -> DocumentResult:
     """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read)."""
-    info = engine_info(service, opts.lang)
+    info = service.describe(opts.lang)
     return await ocr_bytes(
         data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
     )

@@ -26,38 +26,14 @@ from app.http.uploads import run_document_request
 from app.serving.service import Service
 
 router = APIRouter(tags=["structure"])
+STAGES = ("layout", "table")  # the models /structure adds to the OCR engine block
 
 
 def check_available(service: Service) -> None:
     """422 where the layout/table engines are not there (split mode: the model server does OCR only)."""
-    supports = getattr(service, "supports", None)
-    if supports is None or all(supports(kind) for kind in ("layout", "table")):
-        return
-    where = (
-        "this deployment's engines run on a model server (OCR_MODEL_SERVER_URL), which serves text "
-        "detection and recognition only"
-        if getattr(service, "remote", None) is not None
-        else "the layout and table engines are not loaded in this service"
-    )
-    raise AppError(ErrorCode.INVALID_PARAMETER, f"/structure is not available: {where}.")
-
-
-def engine_info(service: Service, lang: str) -> dict[str, Any]:
-    """The OCR engine description plus the layout and table models."""
-    engines = service.engines()
-    if engines is None:
-        return {}
-    info: dict[str, Any] = engines.describe(lang)
-    models = dict(info.get("models", {}))
-    try:
-        owner = service.engines("det") or engines  # layout/table live with detection
-    except KeyError:
-        owner = engines
-    for attr in ("layout", "table"):
-        eng = getattr(owner, attr, None)
-        if eng is not None and getattr(eng, "info", None) is not None:
-            models.update(eng.info.models)
-    return {**info, "models": models}
+    reason = service.unavailable("layout", "table")
+    if reason is not None:
+        raise AppError(ErrorCode.INVALID_PARAMETER, f"/structure is not available: {reason}.")
 
 
 def shape(result: StructureResult, request_id: str | None) -> dict[str, Any]:
@@ -88,12 +64,12 @@ async def structure(
     check_available(service)
 
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
-        info = engine_info(service, opts.lang)
+        info = service.describe(opts.lang, stages=STAGES)
         return structure_bytes(
             data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
         )
 
     result = await run_document_request(request, service, settings, file, work)
     if not result.document.engine:  # engines were still loading when the request came in
-        result.document.engine = engine_info(service, opts.lang)
+        result.document.engine = service.describe(opts.lang, stages=STAGES)
     return shape(result, request_id)

@@ -1,0 +1,34 @@
+"""Response model of POST /extraction: it documents the contract in OpenAPI (/docs) and checks what the
+route returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ExtractedField(BaseModel):
+    value: str | None = Field(description="The text as printed (null: not found)")
+    normalized: Any = Field(
+        None, description="By type: ISO date, {value, currency} for amounts, E.164 phone, digits of a business number"
+    )
+    type: str = Field(description="text, date, amount, biz_number, phone, email, number or id")
+    confidence: float = Field(description="0 when not found")
+    page: int | None = Field(None, description="1-based page of the value")
+    bbox: list[float] | None = Field(None, description="[x0, y0, x1, y1] of the value on its page")
+    valid: bool | None = Field(None, description="Whether the value passes its type's check (null: no check)")
+    source: Literal["rules", "llm", "llm+rules"] | None = None
+
+
+class ExtractionResponse(BaseModel):
+    request_id: str | None
+    lang: str
+    method: Literal["rules", "llm"]
+    template: str | None = Field(None, description="The template used, null for the caller's own fields")
+    fields: dict[str, ExtractedField] = Field(description="Keyed by the requested names, in the request's order")
+    fallback: str | None = Field(
+        None, description="Present when the LLM was configured but its answer was not used (llm_timeout, llm_error, …)"
+    )
+    text: str
+    timings_ms: dict[str, float]
