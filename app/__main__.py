@@ -40,7 +40,7 @@ def serve(app: Any, settings: Settings, port: int, *, logger: str) -> None:
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_keep_alive=75,  # longer than the ALB's 60 s idle timeout
     )
     server = DrainingServer(config, app.state.service, settings.drain_delay_s)

@@ -189,3 +189,23 @@ def test_sigterm_drains_in_flight_work_then_exits_zero() -> None:
         assert srv.proc.wait(60) == 0
     finally:
         srv.stop()
+
+
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(live_server: LiveServer) -> None:
+    """Default FORWARDED_ALLOW_IPS=127.0.0.1: a loopback proxy may set the client address; a server that
+    trusts another address logs the real peer, whatever X-Forwarded-For says (it was "*")."""
+
+    def logged_client(srv: LiveServer, forged: str) -> str:
+        httpx.get(srv.url + "/health/live", headers={"x-forwarded-for": forged})
+        time.sleep(0.3)
+        lines = srv.log_path.read_text().splitlines()
+        access = [json.loads(x) for x in lines if x.startswith("{") and '"app.access"' in x and "/health/live" in x]
+        return str(access[-1]["client"])
+
+    assert logged_client(live_server, "203.0.113.7") == "203.0.113.7"
+    strict = LiveServer({"AUTH_MODE": "none", "LOG_FORMAT": "json", "FORWARDED_ALLOW_IPS": "10.0.0.0/16"}, free_port())
+    try:
+        strict.wait_ready(timeout=180)
+        assert logged_client(strict, "203.0.113.7") == "127.0.0.1"
+    finally:
+        strict.stop()

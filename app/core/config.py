@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(8080, ge=1, le=65535)
     metrics_port: int | None = Field(None, ge=1, le=65535)
+    # proxies whose X-Forwarded-For / -Proto are believed (comma-separated IPs or CIDRs; "*" trusts every
+    # client, which lets anyone forge the logged address). Terraform sets the ALB's public subnets.
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     preload_models: bool = True

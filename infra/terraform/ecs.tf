@@ -163,6 +163,8 @@ locals {
       LOG_FORMAT         = "json"
       SHUTDOWN_GRACE_S   = tostring(var.shutdown_grace_seconds)
       AWS_REGION         = var.aws_region
+      # only the ALB (in the public subnets) may set X-Forwarded-For
+      FORWARDED_ALLOW_IPS = join(",", aws_subnet.public[*].cidr_block)
     },
     local.cognito_enabled ? {
       COGNITO_ISSUER   = local.cognito_issuer
