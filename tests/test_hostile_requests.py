@@ -57,6 +57,11 @@ def _length(data: bytes) -> int:
     return 0
 
 
+def _png() -> bytes:
+    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
+    return to_bytes(img)
+
+
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(HALF_GIB)}
 
 
@@ -105,25 +110,16 @@ def test_a_chunked_body_is_cut_at_the_limit_and_the_service_stays_healthy(server
             data += chunk
     assert data.startswith(b"HTTP/1.1 413"), data[:200]
     assert b'"code":"file_too_large"' in data.replace(b" ", b"")
-    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
     ok = httpx.post(
-        server.url + "/ocr", files={"file": ("a.png", to_bytes(img), "image/png")}, headers={"x-api-key": TEST_KEY}
+        server.url + "/ocr", files={"file": ("a.png", _png(), "image/png")}, headers={"x-api-key": TEST_KEY}
     )
     assert ok.status_code == 200, ok.text
 
 
 def test_a_good_request_passes_the_guard(server: ThreadServer) -> None:
-    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
-    r = httpx.post(
-        server.url + "/ocr", files={"file": ("a.png", to_bytes(img), "image/png")}, headers={"x-api-key": TEST_KEY}
-    )
+    r = httpx.post(server.url + "/ocr", files={"file": ("a.png", _png(), "image/png")}, headers={"x-api-key": TEST_KEY})
     assert r.status_code == 200
     assert r.json()["pages"]
-
-
-def _png() -> bytes:
-    img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
-    return to_bytes(img)
 
 
 @pytest.mark.parametrize(

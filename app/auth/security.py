@@ -72,11 +72,9 @@ def _principal_from_api_key(request: Request, settings: Settings, api_key: str |
     return Principal(subject=f"api-key:{key_id}", method="api-key", key_id=key_id, claims={})
 
 
-def _bearer_token(request: Request, bearer: HTTPAuthorizationCredentials | None) -> str:
-    if bearer is not None and bearer.credentials.strip():
-        return bearer.credentials.strip()
-    # HTTPBearer(auto_error=False) returns None for a missing header, another scheme and a bare "Bearer":
-    # read the raw header to say which (without echoing any of it).
+def _bearer_token(request: Request) -> str:
+    """The token of `Authorization: Bearer <token>`; each way of getting it wrong has its own message
+    (never echoing any of the header)."""
     raw = (request.headers.get("authorization") or "").strip()
     if not raw:
         if request.headers.get(API_KEY_HEADER) is not None:
@@ -110,7 +108,7 @@ async def authenticate(request: Request) -> Principal:
     if mode == AuthMode.API_KEY:
         return _principal_from_api_key(request, settings, request.headers.get(API_KEY_HEADER) or None)
     if mode == AuthMode.COGNITO:
-        token = _bearer_token(request, None)
+        token = _bearer_token(request)
         cache = getattr(request.app.state, "jwks", None)
         claims = await verify_cognito_token(token, settings, cache)
         sub = str(claims["sub"])

@@ -79,22 +79,6 @@ class AppError(Exception):
         return {"error": error}
 
 
-def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for the given codes, grouped by status, all with the error envelope."""
-    by_status: dict[int, list[ErrorCode]] = {}
-    for code in codes:
-        by_status.setdefault(code.status, []).append(code)
-    out: dict[int | str, dict[str, Any]] = {}
-    for status, group in sorted(by_status.items()):
-        names = ", ".join(f"`{c.slug}`" for c in group)
-        out[status] = {"model": _error_model(), "description": f"Error envelope; code is one of {names}."}
-    return out
-
-
-def _error_model() -> Any:
-    return ErrorResponse
-
-
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable snake_case error code", examples=["queue_full"])
     message: str = Field(description="Human-readable explanation")
@@ -104,3 +88,15 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the given codes, grouped by status, all with the error envelope."""
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in codes:
+        by_status.setdefault(code.status, []).append(code)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, group in sorted(by_status.items()):
+        names = ", ".join(f"`{c.slug}`" for c in group)
+        out[status] = {"model": ErrorResponse, "description": f"Error envelope; code is one of {names}."}
+    return out

@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.security import authenticate
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
+from app.http.uploads import FORM_OVERHEAD
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the small form fields next to the files
 
 
 def body_limit(settings: Settings, path: str) -> int:
@@ -38,10 +38,10 @@ def body_limit(settings: Settings, path: str) -> int:
     return settings.max_upload_bytes + FORM_OVERHEAD
 
 
-def _too_large(size: float, limit: int) -> AppError:
+def _too_large(size: int, limit: int, *, so_far: bool = False) -> AppError:
     return AppError(
         ErrorCode.FILE_TOO_LARGE,
-        f"The request body is {'at least ' if size < 0 else ''}{abs(size) / 2**20:.1f} MB; the limit for this "
+        f"The request body is {'at least ' if so_far else ''}{size / 2**20:.1f} MB; the limit for this "
         f"endpoint is {limit / 2**20:.0f} MB (MAX_UPLOAD_MB per file).",
     )
 
@@ -75,7 +75,7 @@ class RequestGuard:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     # an HTTPException passes FastAPI's body parsing unchanged and is rendered as the envelope
-                    raise HTTPException(413, detail=_too_large(-seen, limit).message)
+                    raise HTTPException(413, detail=_too_large(seen, limit, so_far=True).message)
             return message
 
         await self.app(scope, counting_receive, send)

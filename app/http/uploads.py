@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the small form fields next to the files
+
 
 def check_content_length(request: Request, max_bytes: int, files: int = 1) -> None:
     """Refuse an oversized body before parsing it (multipart overhead allowed)."""
     raw = request.headers.get("content-length")
-    if raw and raw.isdigit() and int(raw) > max_bytes * files + 1024 * 1024:
+    if raw and raw.isdigit() and int(raw) > max_bytes * files + FORM_OVERHEAD:
         raise AppError(
             ErrorCode.FILE_TOO_LARGE,
             f"The request body is {int(raw) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB per file.",
@@ -80,9 +82,9 @@ async def run_document_request(
     file: UploadFile,
     work: Callable[[bytes, float], Awaitable[T]],
 ) -> T:
-    """The shared skeleton of every document route: size checks, read the upload, take an admission slot
-    (429 when full), then run `work(data, deadline)` under the request deadline and disconnect watch."""
-    check_content_length(request, settings.max_upload_bytes)
+    """The shared skeleton of every document route: read the upload (its declared size was checked by the
+    request guard, app/http/guard.py), take an admission slot (429 when full), then run `work(data,
+    deadline)` under the request deadline and disconnect watch."""
     data = await read_upload(file, settings.max_upload_bytes)
     async with service.admission.slot():
         deadline = deadline_in(settings.request_timeout_s)

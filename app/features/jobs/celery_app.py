@@ -36,7 +36,7 @@ from app.core.config import AuthMode, Settings, load_settings
 from app.features.jobs import metrics as jm
 from app.features.jobs.execute import as_job_error, execute_job
 from app.features.jobs.models import Job, JobCancelled, JobFile
-from app.features.jobs.runner import MAX_TRANSIENT_RETRIES, engine_info_of, transient_delay
+from app.features.jobs.runner import MAX_TRANSIENT_RETRIES, transient_delay
 from app.features.jobs.s3 import S3Files
 from app.features.jobs.sql import SqlJobStore
 from app.features.jobs.store import runner_id
@@ -114,7 +114,7 @@ class WorkerRuntime:
         self._thread.start()
         self.service = Service(settings, engine_factory)
         self.run(self._start())
-        self.engine_info = engine_info_of(self.service)
+        self.engine_info = self.service.describe
         self._running: dict[str, str] = {}  # job id -> the claim token of the execution running it
         self._lock = threading.Lock()
         self._heartbeat = asyncio.run_coroutine_threadsafe(self._beat(), self.loop)

@@ -40,11 +40,6 @@ def transient_delay(retries: int) -> float:
     return float(min(60, 2 ** min(retries, 6)))
 
 
-def engine_info_of(service: Any) -> EngineInfo:
-    info: EngineInfo = service.describe
-    return info
-
-
 class LocalJobIO:
     """JobIO over the SQLite store and DATA_DIR/jobs/<id>/."""
 
@@ -84,7 +79,7 @@ class LocalJobRunner:
         self._side: set[asyncio.Task[None]] = set()
         self._webhooks_sent: set[str] = set()
         self._stopping = False
-        self._engine_info = engine_info_of(service)
+        self._engine_info: EngineInfo = service.describe
         self.ttl_s = settings.job_ttl_hours * 3600.0
 
     # ---- lifecycle -------------------------------------------------------------------------------
