@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from app.core.config import Settings, SettingsError, get_settings
+from app.http.server import server_config
 
 
 def main() -> int:
@@ -32,17 +33,7 @@ def main() -> int:
 
 def serve(app: Any, settings: Settings, port: int, *, logger: str) -> None:
     """Run `app` (whose app.state.service drains on SIGTERM) under uvicorn until a clean shutdown."""
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        timeout_keep_alive=75,  # longer than the ALB's 60 s idle timeout
-    )
+    config = server_config(app, settings, port)
     server = DrainingServer(config, app.state.service, settings.drain_delay_s)
     asyncio.run(server.serve())
     logging.getLogger(logger).info("exited cleanly")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.auth.cognito import create_jwks_cache
+from app.auth.security import require_principal
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.features.extraction import router as extraction
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
 
     install_error_handlers(app)
     # innermost: credentials and body size are checked before a body is read (CORS headers still apply)
-    app.add_middleware(RequestGuard, settings=settings)
+    app.add_middleware(RequestGuard.for_api, settings=settings)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -105,8 +106,12 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     mount_web(app)
 
     if settings.metrics_port is None:
+        # the API's credentials unless METRICS_PUBLIC (a scraper sends x-api-key or a bearer token)
+        guarded = [] if settings.metrics_public else [Depends(require_principal)]
 
-        @app.get("/metrics", include_in_schema=True, tags=["diagnostics"], summary="Prometheus metrics")
+        @app.get(
+            "/metrics", include_in_schema=True, tags=["diagnostics"], summary="Prometheus metrics", dependencies=guarded
+        )
         async def metrics_endpoint() -> Response:
             return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -10,6 +10,9 @@ COMPOSE_SPLIT      := $(COMPOSE) -f docker/docker-compose.split.yml
 CELERY             := $(PY) -m celery -A app.features.jobs.celery_app
 
 export MODEL_SERVER_PORT
+# the model server will not start without a key; the local targets share this development one
+MODEL_SERVER_API_KEY ?= local-model-server-key
+export MODEL_SERVER_API_KEY
 
 .PHONY: model-server run-split worker worker-beat split-up split-down split-logs test-jobs
 

@@ -105,7 +105,14 @@ class ThreadServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        if settings is not None:
+            # the configuration the service runs with (timeouts, connection cap), on loopback
+            from app.http.server import server_config
+
+            config = server_config(app, settings, self.port, host="127.0.0.1")
+        else:
+            config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

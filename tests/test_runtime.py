@@ -67,7 +67,7 @@ def test_deadline_is_504_and_queued_work_is_dropped(png: bytes) -> None:
         assert all(r.json()["error"]["code"] == "timeout" for r in responses)
         time.sleep(1.5)  # the first detect finishes; the other two were dropped before compute
         assert len(engines.det_batches) < 3, engines.det_batches
-        m = httpx.get(srv.url + "/metrics").text
+        m = httpx.get(srv.url + "/metrics", headers=H).text
         assert 'ocr_work_dropped_total{queue="det",reason="cancelled"}' in m
 
 
@@ -81,7 +81,7 @@ def test_concurrent_requests_are_batched_together(png: bytes) -> None:
         assert sum(engines.rec_batches) == 8
         # every client got its own answer
         assert all(r.json()["pages"][0]["lines"][0]["text"].startswith("fake 29") for r in responses)
-        m = httpx.get(srv.url + "/metrics").text
+        m = httpx.get(srv.url + "/metrics", headers=H).text
         assert "ocr_batch_size_bucket" in m
 
 
@@ -89,7 +89,7 @@ def test_metrics_exposed(png: bytes) -> None:
     engines = SlowFakeEngines()
     with _serve(engines) as srv:
         httpx.post(srv.url + "/ocr", headers=H, files={"file": ("a.png", png, "image/png")}, timeout=10)
-        text = httpx.get(srv.url + "/metrics").text
+        text = httpx.get(srv.url + "/metrics", headers=H).text
         for name in (
             'ocr_http_requests_total{method="POST",route="/ocr",status="200"}',
             "ocr_http_request_duration_seconds_bucket",

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(8080, ge=1, le=65535)
     metrics_port: int | None = Field(None, ge=1, le=65535)
+    # /metrics on the API port takes the API's credentials unless this is set (a separate METRICS_PORT is
+    # meant to be reachable only from inside the host/VPC and is always open)
+    metrics_public: bool = False
+    # connections: slow or stalled clients are cut off, and past MAX_CONNECTIONS new requests get 503
+    header_timeout_s: float = Field(10.0, gt=0)  # a request's headers must arrive within this
+    body_read_timeout_s: float = Field(30.0, gt=0)  # the body may pause at most this long between reads
+    body_timeout_s: float = Field(300.0, gt=0)  # the whole body must arrive within this
+    keep_alive_s: float = Field(75.0, gt=0)  # idle keep-alive connections are closed after this
+    max_connections: int = Field(256, ge=1)
     # proxies whose X-Forwarded-For / -Proto are believed (comma-separated IPs or CIDRs; "*" trusts every
     # client, which lets anyone forge the logged address). Terraform sets the ALB's public subnets.
     forwarded_allow_ips: str = "127.0.0.1"
@@ -184,7 +193,8 @@ class Settings(BaseSettings):
     model_server_port: int = Field(8001, ge=1, le=65535)
     model_server_connect_retries: int = Field(2, ge=0)
     model_server_max_connections: int = Field(32, ge=1)
-    model_server_api_key: str | None = None  # when set, the model server requires it (x-api-key) and the API sends it
+    model_server_api_key: str | None = None  # the model server requires it (x-api-key) and the API sends it
+    model_server_open: bool = False  # explicitly run the model server without a key (private loopback use)
 
     @field_validator("ocr_korean_rec_model", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugi
 from app.core.errors import AppError, ErrorCode
 from app.documents.limits import check_pixels, check_size, parse_pages
 from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported, sniff
+from app.documents.tiff import TiffChainError, count_frames
 from app.documents.types import Document, Limits, Page
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ _ORIENTATION_FIX: dict[int, Image.Transpose] = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# Most TIFF pages accepted in one file (or MAX_PAGES when that is higher): pages can be selected out of
+# a long file, but Pillow's seek to a page is quadratic in its number, so the file has to end somewhere.
+MAX_TIFF_FRAMES = 1000
 _WHITE = (255, 255, 255)
 _BLACK = (0, 0, 0)
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "La", "RGBa"})
@@ -113,19 +117,31 @@ def _decode_raster(data: bytes, kind: str, limits: Limits, pages: str | None) ->
     except Exception as exc:  # any parser failure on untrusted bytes means the file is unreadable
         raise _corrupt(kind, exc) from exc
     try:
-        return _decode_frames(im, kind, limits, pages)
+        return _decode_frames(im, kind, limits, pages, _frame_count(data, kind, limits))
     finally:
         im.close()
 
 
-def _decode_frames(im: ImageFile.ImageFile, kind: str, limits: Limits, pages: str | None) -> Document:
-    # Only TIFF pages count as pages; animated WebP and the like are read as their first frame.
+def _frame_count(data: bytes, kind: str, limits: Limits) -> int:
+    """Pages of the image: TIFF frames (counted without decoding, refused past a cap before any frame is
+    read); animated WebP and the like are read as their first frame only."""
+    if kind != "tiff":
+        return 1
+    cap = max(MAX_TIFF_FRAMES, limits.max_pages)
     try:
-        total = int(getattr(im, "n_frames", 1)) if kind == "tiff" else 1
-    except (AppError, MemoryError):
-        raise
-    except Exception as exc:
+        total = count_frames(data, cap)
+    except TiffChainError as exc:
         raise _corrupt(kind, exc) from exc
+    if total > cap:
+        raise AppError(
+            ErrorCode.TOO_MANY_PAGES,
+            f"The TIFF has more than {cap} pages; at most {cap} are accepted in one file.",
+            details={"limit": cap},
+        )
+    return total
+
+
+def _decode_frames(im: ImageFile.ImageFile, kind: str, limits: Limits, pages: str | None, total: int) -> Document:
     selected = parse_pages(pages, total, limits.max_pages)
 
     # All headers first: a bomb on page 7 fails the request before page 1 is decoded.

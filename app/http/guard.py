@@ -8,14 +8,22 @@ middleware runs first for every request that carries a body (POST, PUT, PATCH):
    then reuses the principal); a bad or missing credential is answered 401 at once, the body unread;
 2. a declared ``Content-Length`` above the route's limit is answered 413 at once;
 3. a body sent without a length (chunked) is counted as it is read, and refused with 413 the moment it
-   passes the limit.
+   passes the limit;
+4. a body that pauses longer than ``BODY_READ_TIMEOUT_S`` between reads, or takes longer than
+   ``BODY_TIMEOUT_S`` in all, is refused with 408 (and the connection closed).
+
+The API and the model server each build one with their own credential check and limits.
 
 Paths that take no credentials (``/health``, the web page, ``/docs``) carry no body and pass through.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -47,18 +55,39 @@ def _too_large(size: int, limit: int, *, so_far: bool = False) -> AppError:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticate: Callable[[Request], Awaitable[Any]],
+        body_limit: Callable[[str], int],
+        read_timeout_s: float,
+        total_timeout_s: float,
+    ) -> None:
         self.app = app
-        self.settings = settings
+        self.authenticate = authenticate
+        self.body_limit = body_limit
+        self.read_timeout_s = read_timeout_s
+        self.total_timeout_s = total_timeout_s
+
+    @classmethod
+    def for_api(cls, app: ASGIApp, settings: Settings) -> RequestGuard:
+        return cls(
+            app,
+            authenticate=authenticate,
+            body_limit=lambda path: body_limit(settings, path),
+            read_timeout_s=settings.body_read_timeout_s,
+            total_timeout_s=settings.body_timeout_s,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        limit = body_limit(self.settings, scope["path"])
+        limit = self.body_limit(scope["path"])
         try:
-            request.state.principal = await authenticate(request)
+            request.state.principal = await self.authenticate(request)
             declared = request.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise _too_large(int(declared), limit)
@@ -67,18 +96,33 @@ class RequestGuard:
             return
 
         seen = 0
+        started = time.monotonic()
 
-        async def counting_receive() -> Message:
+        async def guarded_receive() -> Message:
             nonlocal seen
-            message = await receive()
+            left = self.total_timeout_s - (time.monotonic() - started)
+            try:
+                async with asyncio.timeout(max(0.0, min(self.read_timeout_s, left))):
+                    message = await receive()
+            except TimeoutError:
+                waited = "in all" if left <= self.read_timeout_s else "between reads"
+                limit_s = self.total_timeout_s if left <= self.read_timeout_s else self.read_timeout_s
+                # an HTTPException passes FastAPI's body parsing unchanged and is rendered as the envelope
+                raise HTTPException(
+                    408,
+                    detail=f"The request body stalled: more than {limit_s:.0f} s {waited} "
+                    f"({seen / 2**20:.1f} MB received).",
+                    headers={"connection": "close"},
+                ) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    # an HTTPException passes FastAPI's body parsing unchanged and is rendered as the envelope
-                    raise HTTPException(413, detail=_too_large(seen, limit, so_far=True).message)
+                    raise HTTPException(
+                        413, detail=_too_large(seen, limit, so_far=True).message, headers={"connection": "close"}
+                    )
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, guarded_receive, send)
 
 
 async def _respond(scope: Scope, send: Send, err: AppError) -> None:

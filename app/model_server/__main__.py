@@ -20,7 +20,12 @@ def main() -> int:
     from app.__main__ import serve
     from app.model_server.app import create_model_server_app
 
-    serve(create_model_server_app(settings), settings, settings.model_server_port, logger="app.model_server")
+    try:
+        app = create_model_server_app(settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    serve(app, settings, settings.model_server_port, logger="app.model_server")
     return 0
 
 

@@ -7,7 +7,11 @@
                         "detections": [...] (raw=true: every detected line in detection order, unfiltered)}
     POST /recognize  form: images (repeated line crops), lang → {"results": [{"text", "confidence"}]}
     GET  /health     → {"status": "healthy", "model_loaded": true, …} (503 while loading or draining)
-    GET  /metrics    Prometheus text
+    GET  /metrics    Prometheus text (x-api-key unless METRICS_PUBLIC)
+
+Closed by default: it will not start without MODEL_SERVER_API_KEY unless MODEL_SERVER_OPEN=true says so
+explicitly; every route but /health then needs `x-api-key`, and the request guard checks it (and the body
+size and pace) before any body is read. /docs and /openapi.json exist only on an open model server.
 
 Pages go through `Service` (engine pools, dynamic batching across concurrent requests), exactly as in
 the API process; the API's remote client (app/serving/remote.py) sends `raw=true` and applies the
@@ -28,7 +32,7 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app import __version__
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, SettingsError, get_settings
 from app.core.errors import AppError, ErrorCode
 from app.core.logging import configure_logging
 from app.documents import Limits, decode_document, limits_from_settings
@@ -37,8 +41,9 @@ from app.features.ocr.reading_order import sort_reading_order
 from app.features.ocr.types import Line
 from app.http.deps import resolve_lang
 from app.http.errors import install_error_handlers
+from app.http.guard import RequestGuard
 from app.http.middleware import RequestContextMiddleware
-from app.http.uploads import check_content_length, deadline_in, read_upload
+from app.http.uploads import FORM_OVERHEAD, deadline_in, read_upload
 from app.observability import metrics
 from app.serving.service import EngineFactory, Service
 from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
@@ -60,13 +65,37 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _check_key(request: Request) -> None:
+async def _check_key(request: Request) -> None:
+    """Raise 401 unless the request carries MODEL_SERVER_API_KEY (nothing to check on an open server)."""
     expected = request.app.state.settings.model_server_api_key
     if not expected:
         return
     got = request.headers.get("x-api-key") or ""
     if not hmac.compare_digest(got.encode(), expected.encode()):
-        raise AppError(ErrorCode.UNAUTHENTICATED, "Missing or wrong x-api-key (MODEL_SERVER_API_KEY).")
+        raise AppError(
+            ErrorCode.UNAUTHENTICATED,
+            "Missing or wrong x-api-key (MODEL_SERVER_API_KEY).",
+            headers={"WWW-Authenticate": "APIKey"},
+        )
+
+
+def _body_limit(settings: Settings, path: str) -> int:
+    if path.rstrip("/") == "/recognize":
+        return settings.max_upload_bytes + FORM_OVERHEAD
+    return _page_bytes(settings) + FORM_OVERHEAD
+
+
+def _page_bytes(settings: Settings) -> int:
+    # a page the API decoded can be a larger PNG than MAX_UPLOAD_MB (a photo-like scan at MAX_PIXELS)
+    return max(settings.max_upload_bytes, settings.max_pixels * 4)
+
+
+def _check_open(settings: Settings) -> None:
+    if not settings.model_server_api_key and not settings.model_server_open:
+        raise SettingsError(
+            "MODEL_SERVER_API_KEY: the model server needs a key (the API sends the same MODEL_SERVER_API_KEY); "
+            "set MODEL_SERVER_OPEN=true explicitly to run it without one on a private network"
+        )
 
 
 ServiceDep = Annotated[Service, Depends(_service)]
@@ -74,6 +103,8 @@ ServiceDep = Annotated[Service, Depends(_service)]
 
 def create_model_server_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:
     settings = _settings_for_server(settings or get_settings())
+    _check_open(settings)
+    is_open = not settings.model_server_api_key
     configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
@@ -93,10 +124,20 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         version=__version__,
         description="The OCR engines behind HTTP, for split deployments (OCR_MODEL_SERVER_URL on the API).",
         lifespan=lifespan,
+        docs_url="/docs" if is_open else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if is_open else None,
     )
     app.state.settings = settings
     app.state.service = Service(settings, engine_factory)
     install_error_handlers(app)
+    app.add_middleware(
+        RequestGuard,
+        authenticate=_check_key,
+        body_limit=lambda path: _body_limit(settings, path),
+        read_timeout_s=settings.body_read_timeout_s,
+        total_timeout_s=settings.body_timeout_s,
+    )
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/health", summary="200 with model_loaded=true when the engines are loaded and work is accepted")
@@ -117,7 +158,11 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         ok = service.ready and service.models_loaded
         return JSONResponse(status_code=200 if ok else 503, content=body)
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        dependencies=[] if settings.metrics_public else [Depends(_check_key)],
+    )
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -133,9 +178,7 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         page: Annotated[int, Form(ge=1)] = 1,
     ) -> dict[str, Any]:
         started = time.perf_counter()
-        # a page the API decoded can be a larger PNG than MAX_UPLOAD_MB (a photo-like scan at MAX_PIXELS)
-        max_bytes = max(settings.max_upload_bytes, settings.max_pixels * 4)
-        check_content_length(request, max_bytes)
+        max_bytes = _page_bytes(settings)
         language = resolve_lang(lang, settings)
         data = await read_upload(image, max_bytes)
         limits = limits_from_settings(settings)
@@ -186,7 +229,6 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
     ) -> dict[str, Any]:
         if len(images) > MAX_CROPS:
             raise AppError(ErrorCode.TOO_MANY_FILES, f"At most {MAX_CROPS} crops per request.")
-        check_content_length(request, settings.max_upload_bytes)
         language = resolve_lang(lang, settings)
         crops = []
         for upload in images:

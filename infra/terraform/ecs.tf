@@ -165,6 +165,8 @@ locals {
       AWS_REGION         = var.aws_region
       # only the ALB (in the public subnets) may set X-Forwarded-For
       FORWARDED_ALLOW_IPS = join(",", aws_subnet.public[*].cidr_block)
+      # the ALB, not the task, must close idle connections (else it may send on a closing one: 502)
+      KEEP_ALIVE_S = tostring(var.alb_idle_timeout + 5)
     },
     local.cognito_enabled ? {
       COGNITO_ISSUER   = local.cognito_issuer

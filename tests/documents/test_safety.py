@@ -22,9 +22,11 @@ from PIL import Image
 
 from app.core.errors import AppError, ErrorCode
 from app.documents import Limits, decode_document
+from app.documents.decode import MAX_TIFF_FRAMES
+from app.documents.tiff import count_frames
 from tests.documents.conftest import MB
 from tests.documents.pdfgen import ImageSpec, TextLine, hand_pdf, pdfium_text_pdf
-from tests.documents.util import raises_code
+from tests.documents.util import many_frame_tiff, raises_code
 from tests.render import images_to_pdf, to_bytes
 
 # --- helpers that forge headers -----------------------------------------------------------------
@@ -341,3 +343,47 @@ def test_mutated_files_only_ever_raise_app_errors() -> None:
             except AppError as exc:
                 outcomes.add(exc.code.name)
     assert {"ok", "CORRUPT_DOCUMENT"} <= outcomes
+
+
+# --- TIFF page counting ---------------------------------------------------------------------------------
+
+LIMITS = Limits(max_bytes=8 * MB, max_pixels=1_000_000, max_pages=10)
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_tiff_pages_are_counted_like_pillow_does(big_endian: bool) -> None:
+    data = many_frame_tiff(37, big_endian=big_endian)
+    assert count_frames(data, 1000) == Image.open(io.BytesIO(data)).n_frames == 37
+
+
+@pytest.mark.parametrize("big_tiff", [False, True])
+def test_tiff_written_by_pillow_counts_its_pages(big_tiff: bool) -> None:
+    buf = io.BytesIO()
+    frames = [Image.new("RGB", (20 + i, 10), (i, 0, 0)) for i in range(5)]
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:], big_tiff=big_tiff)
+    assert count_frames(buf.getvalue(), 1000) == 5
+    assert decode_document(buf.getvalue(), LIMITS, pages="5").pages[0].width == 24
+
+
+def test_a_tiff_with_too_many_pages_is_refused_before_any_is_read() -> None:
+    data = many_frame_tiff(MAX_TIFF_FRAMES + 500)
+    t0 = time.perf_counter()
+    with raises_code(ErrorCode.TOO_MANY_PAGES) as info:
+        decode_document(data, LIMITS, pages="1")
+    assert time.perf_counter() - t0 < 0.5
+    assert f"more than {MAX_TIFF_FRAMES} pages" in info.value.message
+
+
+def test_a_page_deep_in_a_long_tiff_can_be_selected() -> None:
+    doc = decode_document(many_frame_tiff(MAX_TIFF_FRAMES), LIMITS, pages=str(MAX_TIFF_FRAMES))
+    assert doc.page_count == MAX_TIFF_FRAMES and doc.pages[0].index == MAX_TIFF_FRAMES
+
+
+@pytest.mark.parametrize(
+    ("mangle", "why"),
+    [(lambda d: d[:-200], "truncated"), (lambda d: d, "loop")],
+)
+def test_a_broken_tiff_directory_chain_is_corrupt(mangle, why: str) -> None:
+    data = mangle(many_frame_tiff(20, loop=why == "loop"))
+    with raises_code(ErrorCode.CORRUPT_DOCUMENT):
+        decode_document(data, LIMITS)

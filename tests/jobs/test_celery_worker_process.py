@@ -55,7 +55,11 @@ def test_killed_worker_job_completes_on_a_new_worker(tmp_path: Path) -> None:
 
     engines = SlowFakeEngines(det_s=0.1)
     with redis_server() as redis, postgres_server() as pg, moto_s3() as s3:
-        ms = ThreadServer(create_model_server_app(make_settings(auth_mode="none"), engine_factory=lambda: engines))
+        ms = ThreadServer(
+            create_model_server_app(
+                make_settings(auth_mode="none", model_server_open=True), engine_factory=lambda: engines
+            )
+        )
         with ms:
             common = {
                 "JOBS_BACKEND": "celery",

@@ -86,7 +86,7 @@ def test_100_page_job_survives_kill_9(tmp_path: Path) -> None:
             right += f"페이지{n}" in digits and f"{n}00원" in digits
         assert right >= PAGES - 2, [p["text"] for p in pages if f"{p['page']}00" not in p["text"]][:5]
         # only the pages left at the kill were processed again
-        metrics = httpx.get(f"{second.url}/metrics").text
+        metrics = httpx.get(f"{second.url}/metrics", headers=H).text
         redone = sum(float(m) for m in re.findall(r'^ocr_job_pages_total\{task="ocr"\} ([0-9.e+]+)$', metrics, re.M))
         assert redone <= PAGES - done + 4, (redone, done)
         print(f"resumed at {done}/{PAGES}; finished {time.monotonic() - t0:.1f}s after the restart")

@@ -63,7 +63,7 @@ def test_submit_poll_result_matches_sync_ocr(jobs_server, tmp_path: Path) -> Non
         # status only
         light = httpx.get(f"{srv.url}/jobs/{job_id}", params={"include_result": "false"}, headers=H).json()
         assert light["result"] is None and light["status"] == "succeeded"
-        metrics = httpx.get(f"{srv.url}/metrics").text
+        metrics = httpx.get(f"{srv.url}/metrics", headers=H).text
         assert 'ocr_jobs_finished_total{status="succeeded",task="ocr"}' in metrics
 
 

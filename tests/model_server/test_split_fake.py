@@ -38,6 +38,7 @@ def _rebind(srv: ThreadServer, port: int) -> None:
 
 
 def model_server(engines: SlowFakeEngines, **overrides: object) -> ThreadServer:
+    overrides.setdefault("model_server_open", "model_server_api_key" not in overrides)
     settings = make_settings(auth_mode="none", **overrides)
     return ThreadServer(create_model_server_app(settings, engine_factory=lambda: engines))
 
@@ -132,7 +133,11 @@ def test_model_server_down_is_a_clear_503_and_health_degraded(page_png: bytes, t
 
         # the model server comes up on that port: the API recovers without a restart
         engines = SlowFakeEngines()
-        ms = ThreadServer(create_model_server_app(make_settings(auth_mode="none"), engine_factory=lambda: engines))
+        ms = ThreadServer(
+            create_model_server_app(
+                make_settings(auth_mode="none", model_server_open=True), engine_factory=lambda: engines
+            )
+        )
         _rebind(ms, port)
         with ms:
             ok = httpx.post(srv.url + "/ocr", headers=H, files=files)

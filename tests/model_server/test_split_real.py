@@ -109,7 +109,7 @@ def test_model_server_predict_contract(split) -> None:
     body = r.json()
     assert (body["status"] == "ok" and "합계" in body["full_text"]) or "사업자" in body["full_text"]
     assert all({"text", "confidence", "box"} <= set(t) for t in body["text_boxes"])
-    assert "ocr_inference_stage_seconds" in httpx.get(ms.url + "/metrics").text
+    assert "ocr_inference_stage_seconds" in httpx.get(ms.url + "/metrics", headers={"x-api-key": "ms-key"}).text
 
 
 def test_model_server_down_is_503_and_degraded(split) -> None:

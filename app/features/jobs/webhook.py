@@ -9,6 +9,15 @@ Headers sent:
 A receiver recomputes the HMAC over the timestamp, a dot and the raw body bytes, compares in constant
 time, and rejects timestamps older than a few minutes (replays). Delivery is retried with backoff
 (JOB_WEBHOOK_ATTEMPTS); the outcome is recorded on the job.
+
+Who may be called (unless JOB_WEBHOOK_ALLOW_PRIVATE): a callback host is resolved once per attempt,
+every address it resolves to must be global (not private, loopback, link-local, shared 100.64.0.0/10,
+reserved, ...), and the connection goes to the address that was checked (the Host header and TLS
+name stay the callback's), so a name cannot resolve to a public address for the check and to an
+internal one for the connection. A name that does not resolve is refused, not let through. The
+receiver's answer is not read: its status line and headers decide, the body is discarded unread, and
+each attempt has one total deadline (JOB_WEBHOOK_TIMEOUT_S). What is recorded as `last_error` says
+what happened in words that do not describe the network behind the callback.
 """
 
 from __future__ import annotations
@@ -52,8 +61,11 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not a public address: private, loopback, link-local, shared (100.64/10), reserved, multicast, …"""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
 
 
 def validate_callback_url(url: str | None, settings: Settings) -> str | None:
@@ -85,32 +97,58 @@ def validate_callback_url(url: str | None, settings: Settings) -> str | None:
             ip = ipaddress.ip_address(parts.hostname)
         except ValueError:
             ip = None
-        if (ip is not None and _private(ip)) or parts.hostname.lower() in (
+        if (ip is not None and _forbidden(ip)) or parts.hostname.lower() in (
             "localhost",
             "localhost.localdomain",
         ):
             raise AppError(
                 ErrorCode.INVALID_PARAMETER,
-                "callback_url points to a private or loopback address (JOB_WEBHOOK_ALLOW_PRIVATE is off).",
+                "callback_url points to a private, loopback or otherwise non-public address (JOB_WEBHOOK_ALLOW_PRIVATE is off).",
                 details={"parameter": "callback_url"},
             )
     return url
 
 
-async def _resolves_public(host: str, port: int) -> bool:
+class Refused(Exception):
+    """The callback will not be called; the message is what the job records."""
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (the system resolver)."""
     loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]).split("%")[0] for info in infos]
+
+
+async def checked_address(host: str, port: int, *, allow_private: bool) -> str:
+    """The one address to connect to for ``host``: every address it resolves to must be public."""
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return True  # let the request fail with a clear connection error
-    for info in infos:
-        addr = info[4][0]
+        ipaddress.ip_address(host)
+        addresses = [host]
+    except ValueError:
         try:
-            if _private(ipaddress.ip_address(str(addr).split("%")[0])):
-                return False
-        except ValueError:
-            continue
-    return True
+            addresses = await resolve(host, port)
+        except OSError:
+            raise Refused("the callback host could not be resolved") from None
+    if not addresses:
+        raise Refused("the callback host could not be resolved")
+    if not allow_private and any(_forbidden(ipaddress.ip_address(a)) for a in addresses):
+        raise Refused("the callback host resolves to a non-public address")
+    return addresses[0]
+
+
+def _pinned(url: str, address: str) -> tuple[str, str]:
+    """``url`` with its host replaced by ``address``; and the Host header it must carry."""
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    netloc = f"[{address}]" if ":" in address else address
+    host_header = parts.hostname or ""
+    if ":" in host_header:
+        host_header = f"[{host_header}]"
+    if port != default:
+        host_header += f":{port}"
+    return parts._replace(netloc=f"{netloc}:{port}").geturl(), host_header
 
 
 def payload(job: Job) -> dict[str, Any]:
@@ -133,39 +171,31 @@ async def deliver(job: Job, settings: Settings, client: httpx.AsyncClient | None
     secret = settings.job_webhook_secret or ""
     body = json.dumps(payload(job), ensure_ascii=False, separators=(",", ":")).encode()
     parts = urlsplit(job.callback_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     attempts = int((job.webhook or {}).get("attempts", 0))
     last_error: str | None = None
-    if not settings.job_webhook_allow_private and not await _resolves_public(
-        parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    ):
-        return {
-            "status": "failed",
-            "attempts": attempts,
-            "last_error": "callback host resolves to a private address",
-        }
     own_client = client is None
-    http = client or httpx.AsyncClient(timeout=settings.job_webhook_timeout_s, follow_redirects=False)
+    http = client or httpx.AsyncClient(follow_redirects=False, trust_env=False)
     try:
         for n in range(settings.job_webhook_attempts):
             attempts += 1
-            ts = str(int(time.time()))
-            headers = {
-                "content-type": "application/json",
-                "user-agent": "ocr-service-webhook/1",
-                "X-OCR-Event": "job.completed",
-                "X-OCR-Job-Id": job.id,
-                TIMESTAMP_HEADER: ts,
-                SIGNATURE_HEADER: sign(secret, ts, body),
-            }
             try:
-                r = await http.post(job.callback_url, content=body, headers=headers)
-                if 200 <= r.status_code < 300:
-                    return {"status": "delivered", "attempts": attempts, "status_code": r.status_code}
-                last_error = f"HTTP {r.status_code}"
-                if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
+                address = await checked_address(host, port, allow_private=settings.job_webhook_allow_private)
+                status = await _post_once(http, job, address, body, secret, settings.job_webhook_timeout_s)
+            except Refused as exc:
+                last_error = str(exc)
+                break  # the same name will be refused again
+            except TimeoutError:
+                last_error = f"no answer within {settings.job_webhook_timeout_s:g} s"
+            except httpx.HTTPError:
+                last_error = "could not deliver to the callback host"
+            else:
+                if 200 <= status < 300:
+                    return {"status": "delivered", "attempts": attempts, "status_code": status}
+                last_error = f"HTTP {status}"
+                if 400 <= status < 500 and status not in (408, 429):
                     break  # the receiver refuses it; retrying will not help
-            except httpx.HTTPError as exc:
-                last_error = f"{type(exc).__name__}: {exc}"[:300]
             if n + 1 < settings.job_webhook_attempts:
                 await asyncio.sleep(min(30.0, 0.5 * 4**n))
     finally:
@@ -173,3 +203,27 @@ async def deliver(job: Job, settings: Settings, client: httpx.AsyncClient | None
             await http.aclose()
     log.warning("webhook delivery failed", extra={"job_id": job.id, "error": last_error})
     return {"status": "failed", "attempts": attempts, "last_error": last_error}
+
+
+async def _post_once(
+    http: httpx.AsyncClient, job: Job, address: str, body: bytes, secret: str, timeout_s: float
+) -> int:
+    """One signed POST to the checked address; the receiver's status code. Its body is never read."""
+    assert job.callback_url is not None
+    url, host_header = _pinned(job.callback_url, address)
+    ts = str(int(time.time()))
+    headers = {
+        "host": host_header,
+        "content-type": "application/json",
+        "user-agent": "ocr-service-webhook/1",
+        "X-OCR-Event": "job.completed",
+        "X-OCR-Job-Id": job.id,
+        TIMESTAMP_HEADER: ts,
+        SIGNATURE_HEADER: sign(secret, ts, body),
+    }
+    extensions = {"sni_hostname": urlsplit(job.callback_url).hostname or ""}
+    async with asyncio.timeout(timeout_s):
+        request = http.build_request("POST", url, content=body, headers=headers, extensions=extensions)
+        response = await http.send(request, stream=True)
+        await response.aclose()  # the body, however large, is discarded unread
+        return response.status_code

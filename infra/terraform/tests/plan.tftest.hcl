@@ -84,6 +84,11 @@ run "defaults_api_key_http" {
   }
 
   assert {
+    condition     = tonumber(local.app_environment.KEEP_ALIVE_S) > var.alb_idle_timeout && local.app_environment.FORWARDED_ALLOW_IPS != "*"
+    error_message = "the task must keep idle connections open longer than the ALB, and trust only the ALB's subnets"
+  }
+
+  assert {
     condition     = local.container_definition.secrets[0].name == "API_KEY"
     error_message = "API_KEY must come from the SSM parameter as an ECS secret"
   }
