@@ -10,9 +10,10 @@ COMPOSE_SPLIT      := $(COMPOSE) -f docker/docker-compose.split.yml
 CELERY             := $(PY) -m celery -A app.features.jobs.celery_app
 
 export MODEL_SERVER_PORT
-# the model server will not start without a key; the local targets share this development one
+# the model server will not start without a key; the two local targets share this development one
+# (given to them alone: `make test` and the rest never see it)
 MODEL_SERVER_API_KEY ?= local-model-server-key
-export MODEL_SERVER_API_KEY
+model-server run-split: export MODEL_SERVER_API_KEY := $(MODEL_SERVER_API_KEY)
 
 .PHONY: model-server run-split worker worker-beat split-up split-down split-logs test-jobs
 

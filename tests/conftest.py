@@ -23,6 +23,19 @@ TEST_KEY = "test-key-0123456789"
 os.environ.setdefault("PADDLE_PDX_CACHE_HOME", str(REPO / ".tools" / "paddlex-cache"))
 
 
+def _forget_the_callers_settings() -> None:
+    """The suite sees the defaults whatever shell or make target starts it: a setting exported by the caller
+    (`make` exports HOST/PORT; an operator's MODEL_SERVER_API_KEY) would otherwise change what tests assert."""
+    from app.core.config import Settings
+
+    names = {name.upper() for name in Settings.model_fields}
+    for var in [v for v in os.environ if v.upper() in names]:
+        del os.environ[var]
+
+
+_forget_the_callers_settings()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
