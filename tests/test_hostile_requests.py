@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -17,17 +18,20 @@ import pytest
 
 from app.main import create_app
 from tests.conftest import TEST_KEY, ThreadServer, make_settings
+from tests.documents.pdfgen import slow_pdf
 from tests.documents.util import many_frame_tiff
 from tests.fakes import SlowFakeEngines
 from tests.rawhttp import headers_only
-from tests.render import render_lines, to_bytes
+from tests.render import images_to_pdf, render_lines, to_bytes
 
 HALF_GIB = 512 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadServer]:
-    with ThreadServer(create_app(make_settings(max_upload_mb=2), engine_factory=lambda: SlowFakeEngines())) as srv:
+    with ThreadServer(
+        create_app(make_settings(max_upload_mb=2, pdf_render_timeout_s=2.0), engine_factory=lambda: SlowFakeEngines())
+    ) as srv:
         deadline = time.monotonic() + 30
         while httpx.get(srv.url + "/health").status_code != 200:
             assert time.monotonic() < deadline
@@ -138,3 +142,61 @@ def test_a_tiff_of_many_tiny_pages_is_refused_fast(server: ThreadServer) -> None
     r = httpx.post(server.url + "/ocr", files={"file": ("a.tif", data, "image/tiff")}, headers={"x-api-key": TEST_KEY})
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_pages", r.text
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_pdf_slow_to_render_is_stopped_and_holds_no_one_up(server: ThreadServer) -> None:
+    """A 2 KB page that takes minutes to render: its caller gets 504 at PDF_RENDER_TIMEOUT_S (2 s here),
+    its renderer process is killed, and another caller's PDF sent meanwhile is answered at once (all
+    renders shared one lock in the API process: it waited behind the slow one)."""
+    normal = images_to_pdf([render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)[0]])
+    post = lambda data: httpx.post(  # noqa: E731
+        server.url + "/ocr",
+        files={"file": ("a.pdf", data, "application/pdf")},
+        headers={"x-api-key": TEST_KEY},
+        timeout=30,
+    )
+    assert post(normal).status_code == 200  # renderers started
+    slow: dict[str, object] = {}
+
+    def slow_caller() -> None:
+        t0 = time.perf_counter()
+        slow["response"] = post(slow_pdf(50_000))
+        slow["took"] = time.perf_counter() - t0
+
+    thread = threading.Thread(target=slow_caller)
+    thread.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    other = post(normal)
+    other_took = time.perf_counter() - t0
+    thread.join(30)
+    assert other.status_code == 200 and other_took < 1.5, other_took
+    response = slow["response"]
+    assert isinstance(response, httpx.Response) and response.status_code == 504, response
+    assert response.json()["error"]["code"] == "timeout" and "stopped" in response.json()["error"]["message"]
+    assert 1.8 < float(slow["took"]) < 4.0, slow["took"]  # type: ignore[arg-type]
+    assert httpx.get(server.url + "/health").status_code == 200
+
+
+def test_slow_documents_do_not_starve_other_blocking_work(server: ThreadServer) -> None:
+    """Ten slow PDFs at once fill the decoding threads (and wait for the two renderers); `GET /jobs`, a
+    database read on its own pool, is answered at once meanwhile (it took 6 s when every kind of blocking
+    work shared one executor)."""
+    post = lambda: httpx.post(  # noqa: E731
+        server.url + "/ocr",
+        files={"file": ("a.pdf", slow_pdf(50_000), "application/pdf")},
+        headers={"x-api-key": TEST_KEY},
+        timeout=30,
+    )
+    callers = [threading.Thread(target=post) for _ in range(10)]
+    for t in callers:
+        t.start()
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    jobs = httpx.get(server.url + "/jobs", headers={"x-api-key": TEST_KEY}, timeout=30)
+    took = time.perf_counter() - t0
+    for t in callers:
+        t.join(30)
+    assert jobs.status_code == 200, jobs.text
+    assert took < 0.5, took
+    assert httpx.get(server.url + "/health").status_code == 200

@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     max_pages: int = Field(50, gt=0)
     max_batch_files: int = Field(10, gt=0)
     pdf_dpi: int = Field(200, ge=50, le=600)
+    # PDFs are rendered in this many worker processes (0: in the calling thread, one at a time); a render
+    # that passes PDF_RENDER_TIMEOUT_S (or the request's deadline) is stopped by killing its process
+    pdf_workers: int = Field(2, ge=0)
+    pdf_render_timeout_s: float = Field(60.0, gt=0)
+    pdf_worker_memory_mb: int = Field(4096, ge=512)  # address-space cap of each PDF worker process
+    # threads per kind of blocking work (app/core/executors.py): one kind cannot starve another
+    decode_threads: int = Field(4, ge=1)
+    store_threads: int = Field(8, ge=1)
+    cpu_work_threads: int = Field(2, ge=1)
     request_timeout_s: float = Field(120.0, gt=0)
 
     # --- OCR engines ---
@@ -172,6 +181,8 @@ class Settings(BaseSettings):
     jobs_max_upload_mb: float = Field(200.0, gt=0)  # per file
     jobs_max_files: int = Field(20, gt=0)
     jobs_max_active_per_key: int = Field(100, ge=1)  # queued + running jobs per API key (429 beyond)
+    # uploaded bytes kept for one key's jobs, whatever their status, until they expire or are deleted
+    jobs_max_stored_mb_per_key: float = Field(2048.0, gt=0)
     jobs_concurrency: int = Field(1, ge=1)  # jobs one process (or one Celery worker) runs at once
     jobs_chunk_pages: int = Field(2, ge=1)  # pages a job has in the engine queue at once (fair to sync)
     jobs_page_timeout_s: float = Field(300.0, gt=0)
@@ -259,6 +270,10 @@ class Settings(BaseSettings):
             if not self.database_url:
                 raise ValueError("DATABASE_URL: required when JOBS_BACKEND=celery (e.g. postgresql+psycopg://…)")
         return self
+
+    @property
+    def jobs_max_stored_bytes_per_key(self) -> int:
+        return int(self.jobs_max_stored_mb_per_key * 1024 * 1024)
 
     @property
     def jobs_max_upload_bytes(self) -> int:

@@ -26,6 +26,7 @@ class ErrorCode(Enum):
     TOO_MANY_PIXELS = (413, "The image has more pixels than the configured limit.")
     TOO_MANY_PAGES = (413, "The document has more pages than the configured limit.")
     TOO_MANY_FILES = (413, "Too many files in one batch.")
+    STORAGE_QUOTA_EXCEEDED = (413, "The API key's stored jobs use up its storage quota.")
     UNSUPPORTED_MEDIA_TYPE = (415, "Unsupported document type.")
     INVALID_PARAMETER = (422, "A parameter is invalid.")
     UNSUPPORTED_LANGUAGE = (422, "Unsupported language.")

@@ -54,10 +54,14 @@ _OPENERS: dict[str, Callable[[], Callable[[io.BytesIO], ImageFile.ImageFile]]] =
 }
 
 
-def decode_document(data: bytes, limits: Limits, pages: str | None = None) -> Document:
+def decode_document(
+    data: bytes, limits: Limits, pages: str | None = None, *, deadline: float | None = None
+) -> Document:
     """Decode an upload into RGB pages (PDF pages rendered at limits.pdf_dpi).
 
-    Synchronous and CPU-bound: call it from a worker thread. Raises AppError with EMPTY_FILE,
+    Synchronous and CPU-bound: call it from a worker thread. PDFs are rendered in the process's PDF
+    workers when a pool is configured (app/documents/pdf_workers.py), stopped at ``deadline``
+    (``time.monotonic()``) with 504. Raises AppError with EMPTY_FILE,
     FILE_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, CORRUPT_DOCUMENT, ENCRYPTED_DOCUMENT, TOO_MANY_PIXELS,
     TOO_MANY_PAGES or INVALID_PARAMETER (`pages`). Sizes are checked from headers before any pixel
     data is decoded, so oversized images never allocate their pixels.
@@ -73,6 +77,11 @@ def decode_document(data: bytes, limits: Limits, pages: str | None = None) -> Do
             prefix = f"This looks like {looks_like}, which is not supported"
         raise AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"{prefix}. Accepted types: {ACCEPTED_DESCRIPTION}.")
     if kind == "pdf":
+        from app.documents import pdf_workers
+
+        renderers = pdf_workers.current()
+        if renderers is not None:
+            return renderers.decode(data, limits, pages, deadline)
         from app.documents.pdf import decode_pdf
 
         return decode_pdf(data, limits, pages)

@@ -32,8 +32,10 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app import __version__
+from app.core import executors
 from app.core.config import Settings, SettingsError, get_settings
 from app.core.errors import AppError, ErrorCode
+from app.core.executors import Work
 from app.core.logging import configure_logging
 from app.documents import Limits, decode_document, limits_from_settings
 from app.features.ocr.pipeline import ink_at, read_lines
@@ -183,10 +185,10 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         data = await read_upload(image, max_bytes)
         limits = limits_from_settings(settings)
         limits = Limits(max_bytes, limits.max_pixels, limits.max_pages, limits.pdf_dpi)
-        doc = await asyncio.to_thread(decode_document, data, limits, str(page))
+        deadline = deadline_in(settings.request_timeout_s)
+        doc = await executors.run(Work.DECODE, decode_document, data, limits, str(page), deadline=deadline)
         pixels = doc.pages[0].image
         decoded = time.perf_counter()
-        deadline = deadline_in(settings.request_timeout_s)
         async with asyncio.timeout(settings.request_timeout_s):
             det: DetectResult = await service.submit("detect", DetectJob(pixels, detect_orientation), deadline)
             recs = await read_lines(det, language, detect_orientation, service, deadline)
@@ -233,7 +235,7 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         crops = []
         for upload in images:
             data = await read_upload(upload, settings.max_upload_bytes)
-            doc = await asyncio.to_thread(decode_document, data, limits_from_settings(settings), "1")
+            doc = await executors.run(Work.DECODE, decode_document, data, limits_from_settings(settings), "1")
             crops.append(doc.pages[0].image)
         deadline = deadline_in(settings.request_timeout_s)
         async with asyncio.timeout(settings.request_timeout_s):

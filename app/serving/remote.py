@@ -32,8 +32,10 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
+from app.core.executors import Work
 from app.engines.base import Recognized
 from app.serving.tasks import DetectJob, RecognizeJob
 
@@ -271,7 +273,7 @@ class RemoteEngines:
     async def _predict(
         self, image: np.ndarray, *, lang: str, detect_orientation: bool, deadline: float | None
     ) -> dict[str, Any]:
-        png = await asyncio.to_thread(encode_png, image)
+        png = await executors.run(Work.DECODE, encode_png, image)
         r = await self._send(
             "POST",
             "/predict",
@@ -324,7 +326,7 @@ class RemoteEngines:
         return await self._recognize_crops(list(crops), job.lang, deadline)
 
     async def _recognize_crops(self, crops: list[np.ndarray], lang: str, deadline: float | None) -> list[Recognized]:
-        pngs = await asyncio.to_thread(lambda: [encode_png(c) for c in crops])
+        pngs = await executors.run(Work.DECODE, lambda: [encode_png(c) for c in crops])
         r = await self._send(
             "POST",
             "/recognize",

@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
+from app.documents import pdf_workers
 from app.engines.registry import build_engines
 from app.observability import metrics
 from app.serving.remote import RemoteEngines
@@ -91,6 +93,13 @@ class Service:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
+        executors.configure(
+            decode=self.settings.decode_threads, store=self.settings.store_threads, cpu=self.settings.cpu_work_threads
+        )
+        # PDFs are rendered in killable worker processes (started on the first PDF)
+        pdf_workers.configure(
+            self.settings.pdf_workers, self.settings.pdf_render_timeout_s, self.settings.pdf_worker_memory_mb
+        )
         if self.remote is not None:
             await self.remote.start()
             self.status = "ok"

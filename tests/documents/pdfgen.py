@@ -266,3 +266,25 @@ def form_pdf(value: str = "KIM MINSU") -> bytes:
         b"/DR << /Font << /Helv %d 0 R >> >> >> >>" % (page_tree, widget, font),
     )
     return doc.build(catalog)
+
+
+def slow_pdf(strokes: int) -> bytes:
+    """A one-page PDF that is tiny (the content stream compresses to almost nothing) but slow to render:
+    ``strokes`` long crossing lines, each one stroked over the whole page (10 000 take seconds)."""
+    content = zlib.compress(b"0.1 w " + b"10 10 m 600 800 l 10 800 l 600 10 l S " * strokes, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

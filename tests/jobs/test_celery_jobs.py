@@ -215,3 +215,26 @@ def test_webhook_from_a_worker_is_signed(celery_env: Env) -> None:
             celery_env.url, job_id, predicate=lambda b: (b["webhook"] or {}).get("status") == "delivered", timeout=30
         )
         assert body["webhook"]["attempts"] == 1
+
+
+def test_stored_bytes_per_key_on_postgresql(celery_env: Env) -> None:
+    """The storage quota's count on the real database: the sum of the key's documents, no one else's."""
+    from app.auth.api_key import api_key_id
+    from app.features.jobs.sql import SqlJobStore
+
+    doc = small_pdf(1)
+    r = submit(celery_env.url, doc, headers=H2)
+    assert r.status_code == 202, r.text
+    store = SqlJobStore(celery_env.settings.database_url or "")
+    try:
+        for key in (TEST_KEY, OTHER_KEY):
+            (expected,) = celery_env.sql(
+                "SELECT COALESCE(SUM(d.size), 0) FROM documents d JOIN ocr_executions e ON d.execution_id = e.id "
+                "WHERE e.owner = %s",
+                api_key_id(key),
+            )
+            assert store.stored_bytes(api_key_id(key)) == int(expected[0])
+        assert store.stored_bytes(api_key_id(OTHER_KEY)) >= len(doc)
+        assert store.stored_bytes("no-such-key") == 0
+    finally:
+        store.close()

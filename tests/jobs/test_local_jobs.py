@@ -318,3 +318,24 @@ def test_a_bad_file_among_several_is_named(jobs_server) -> None:
         assert r.status_code == 415
         err = r.json()["error"]
         assert err["message"].startswith("bad.gif: ") and err["details"]["file"] == "bad.gif"
+
+
+def test_storage_quota_per_key(jobs_server) -> None:
+    """Every kept job's documents count toward its key's quota, finished or not; past it a submission is
+    413 with what is stored and how to free it; deleting a job frees its share; other keys are unaffected."""
+    doc = small_pdf(1)
+    quota_mb = 1.5 * len(doc) / 2**20  # room for one such document, not two
+    with jobs_server(jobs_max_stored_mb_per_key=quota_mb) as srv:
+        first = submit(srv.url, doc)
+        assert first.status_code == 202, first.text
+        job_id = first.json()["job_id"]
+        assert wait_job(srv.url, job_id)["status"] == "succeeded"
+        refused = submit(srv.url, doc)  # the finished job still counts
+        assert refused.status_code == 413, refused.text
+        err = refused.json()["error"]
+        assert err["code"] == "storage_quota_exceeded" and "DELETE /jobs/" in err["message"]
+        assert err["details"]["stored_bytes"] == len(doc) and err["details"]["upload_bytes"] == len(doc)
+        assert submit(srv.url, doc, headers=H2).status_code == 202  # another key has its own quota
+        assert httpx.delete(f"{srv.url}/jobs/{job_id}", headers=H).status_code in (200, 204)
+        again = submit(srv.url, doc)
+        assert again.status_code == 202, again.text

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 
+from app.core import executors
 from app.core.errors import error_responses
+from app.core.executors import Work
 from app.features.extraction import extract, resolve_fields
 from app.features.extraction.schemas import ExtractionResponse
 from app.features.ocr.router import DOC_ERRORS
@@ -55,7 +56,7 @@ async def extraction(
 
     async def work(data: bytes, deadline: float) -> dict[str, Any]:
         doc = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
-        body = await asyncio.to_thread(extract, doc, fields=fields, template=template, settings=settings)
+        body = await executors.run(Work.CPU, extract, doc, fields=fields, template=template, settings=settings)
         return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
 
     return await run_document_request(request, service, settings, file, work)

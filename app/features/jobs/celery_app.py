@@ -32,7 +32,9 @@ from typing import Any, TypeVar
 from celery import Celery, Task
 from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
+from app.core import executors
 from app.core.config import AuthMode, Settings, load_settings
+from app.core.executors import Work
 from app.features.jobs import metrics as jm
 from app.features.jobs.execute import as_job_error, execute_job
 from app.features.jobs.models import Job, JobCancelled, JobFile
@@ -137,7 +139,7 @@ class WorkerRuntime:
                 holders = dict(self._running)
             if holders:
                 try:
-                    await asyncio.to_thread(self.store.heartbeat, holders, self.settings.jobs_lease_s)
+                    await executors.run(Work.STORE, self.store.heartbeat, holders, self.settings.jobs_lease_s)
                 except Exception:
                     log.exception("job heartbeat failed")
 
@@ -221,27 +223,29 @@ class S3JobIO:
         self.token = token
 
     async def completed_pages(self) -> set[tuple[int, int]]:
-        done = await asyncio.to_thread(self.rt.files.completed_pages, self.job.id)
-        await asyncio.to_thread(self.rt.store.set_done, self.job.id, len(done))
+        done = await executors.run(Work.STORE, self.rt.files.completed_pages, self.job.id)
+        await executors.run(Work.STORE, self.rt.store.set_done, self.job.id, len(done))
         return done
 
     async def load_input(self, file: JobFile) -> bytes:
-        return await asyncio.to_thread(self.rt.files.get_bytes, self.rt.files.input_key(self.job.id, file.index))
+        return await executors.run(
+            Work.STORE, self.rt.files.get_bytes, self.rt.files.input_key(self.job.id, file.index)
+        )
 
     async def save_page(self, file_index: int, page: int, result: dict[str, Any]) -> None:
         key = self.rt.files.page_key(self.job.id, file_index, page)
-        await asyncio.to_thread(self.rt.files.put_json, key, result)
-        await asyncio.to_thread(self.rt.store.increment_done, self.job.id)
+        await executors.run(Work.STORE, self.rt.files.put_json, key, result)
+        await executors.run(Work.STORE, self.rt.store.increment_done, self.job.id)
         jm.JOB_PAGES.labels(self.job.task).inc()
 
     async def load_page(self, file_index: int, page: int) -> dict[str, Any]:
-        data: dict[str, Any] = await asyncio.to_thread(
-            self.rt.files.get_json, self.rt.files.page_key(self.job.id, file_index, page)
+        data: dict[str, Any] = await executors.run(
+            Work.STORE, self.rt.files.get_json, self.rt.files.page_key(self.job.id, file_index, page)
         )
         return data
 
     async def is_cancelled(self) -> bool:
-        status, worker = await asyncio.to_thread(self.rt.store.holder, self.job.id)
+        status, worker = await executors.run(Work.STORE, self.rt.store.holder, self.job.id)
         return status != "running" or worker != self.token
 
 

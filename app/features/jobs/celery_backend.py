@@ -3,11 +3,12 @@ the Celery workers through Redis. The API process runs no jobs itself (and loads
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
+from app.core import executors
 from app.core.config import Settings
+from app.core.executors import Work
 from app.features.jobs import metrics as jm
 from app.features.jobs.models import Job, NewJob
 
@@ -28,13 +29,13 @@ class CeleryBackend:
         from app.features.jobs.sql import SqlJobStore
 
         assert self.settings.database_url is not None
-        self.store = await asyncio.to_thread(SqlJobStore, self.settings.database_url)
+        self.store = await executors.run(Work.STORE, SqlJobStore, self.settings.database_url)
         self.files = S3Files(self.settings)
         self.celery = make_celery(self.settings)
 
     async def stop(self) -> None:
         if self.store is not None:
-            await asyncio.to_thread(self.store.close)
+            await executors.run(Work.STORE, self.store.close)
 
     async def submit(self, new: NewJob, staged: list[Path]) -> Job:
         from app.features.jobs.celery_app import kick
@@ -47,43 +48,46 @@ class CeleryBackend:
             job: Job = self.store.create(new, keys)
             return job
 
-        job = await asyncio.to_thread(store_it)
-        await asyncio.to_thread(kick, job, None, None, self.celery)
+        job = await executors.run(Work.STORE, store_it)
+        await executors.run(Work.STORE, kick, job, None, None, self.celery)
         jm.JOBS_SUBMITTED.labels(job.task).inc()
         return job
 
     async def get(self, job_id: str) -> Job | None:
-        job: Job | None = await asyncio.to_thread(self.store.get, job_id)
+        job: Job | None = await executors.run(Work.STORE, self.store.get, job_id)
         return job
 
     async def result(self, job: Job) -> dict[str, Any] | None:
         if job.status != "succeeded":
             return None
-        data: dict[str, Any] | None = await asyncio.to_thread(
-            self.files.get_json_or_none, self.files.result_key(job.id)
+        data: dict[str, Any] | None = await executors.run(
+            Work.STORE, self.files.get_json_or_none, self.files.result_key(job.id)
         )
         return data
 
     async def list_jobs(self, owner: str, *, status: str | None, limit: int) -> list[Job]:
-        jobs: list[Job] = await asyncio.to_thread(self.store.list_jobs, owner, status=status, limit=limit)
+        jobs: list[Job] = await executors.run(Work.STORE, self.store.list_jobs, owner, status=status, limit=limit)
         return jobs
 
     async def count_active(self, owner: str) -> int:
-        return int(await asyncio.to_thread(self.store.count_active, owner))
+        return int(await executors.run(Work.STORE, self.store.count_active, owner))
+
+    async def stored_bytes(self, owner: str) -> int:
+        return int(await executors.run(Work.STORE, self.store.stored_bytes, owner))
 
     async def cancel(self, job_id: str) -> Job | None:
-        before: Job | None = await asyncio.to_thread(self.store.get, job_id)
-        job: Job | None = await asyncio.to_thread(self.store.cancel, job_id, ttl_s=self.ttl_s)
+        before: Job | None = await executors.run(Work.STORE, self.store.get, job_id)
+        job: Job | None = await executors.run(Work.STORE, self.store.cancel, job_id, ttl_s=self.ttl_s)
         if job is not None and before is not None and not before.terminal and job.status == "cancelled":
             jm.JOBS_FINISHED.labels(job.task, "cancelled").inc()
             if job.callback_url:
-                await asyncio.to_thread(self.celery.send_task, "ocr.send_webhook", args=[job_id], queue="ocr")
+                await executors.run(Work.STORE, self.celery.send_task, "ocr.send_webhook", args=[job_id], queue="ocr")
         return job
 
     async def delete(self, job_id: str) -> None:
-        await asyncio.to_thread(self.store.cancel, job_id, ttl_s=self.ttl_s)
-        await asyncio.to_thread(self.files.delete_job, job_id)
-        await asyncio.to_thread(self.store.delete, job_id)
+        await executors.run(Work.STORE, self.store.cancel, job_id, ttl_s=self.ttl_s)
+        await executors.run(Work.STORE, self.files.delete_job, job_id)
+        await executors.run(Work.STORE, self.store.delete, job_id)
 
     def snapshot(self) -> dict[str, Any]:
         return {"backend": self.name}

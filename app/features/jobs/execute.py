@@ -15,8 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
+from app.core.executors import Work
 from app.documents import Document, Limits, Page
 from app.features.extraction import extract, resolve_fields
 from app.features.jobs.documents import chunks, decode_pages
@@ -172,7 +174,8 @@ class ExtractionTask(OcrTask):
 
         lang = str(job.options["lang"])
         doc = DocumentResult(lang=lang, pages=[page_from_dict(p) for p in pages], engine=ctx.engine_info(lang))
-        body = await asyncio.to_thread(
+        body = await executors.run(
+            Work.CPU,
             extract,
             doc,
             fields=job.options.get("fields"),
@@ -288,7 +291,7 @@ async def execute_job(
         data = await io.load_input(f)
         groups = list(chunks(todo, step))
         nxt: asyncio.Task[Document] | None = asyncio.create_task(
-            asyncio.to_thread(decode_pages, data, limits, groups[0])
+            executors.run(Work.DECODE, decode_pages, data, limits, groups[0])
         )
         try:
             for i, _group in enumerate(groups):
@@ -298,7 +301,7 @@ async def execute_job(
                 if await io.is_cancelled():
                     raise JobCancelled(job.id)
                 if i + 1 < len(groups):  # decode the next pages while these are recognised
-                    nxt = asyncio.create_task(asyncio.to_thread(decode_pages, data, limits, groups[i + 1]))
+                    nxt = asyncio.create_task(executors.run(Work.DECODE, decode_pages, data, limits, groups[i + 1]))
                 await _run_pages(doc, f, job, task, io, ctx)
         finally:
             await _finish_decode(nxt)

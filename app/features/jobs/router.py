@@ -9,7 +9,6 @@ A job is visible only to the API key (Principal.key_id) that submitted it: anyon
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -21,8 +20,10 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.security import Principal
+from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
+from app.core.executors import Work
 from app.features.jobs.backend import JobBackend, build_backend
 from app.features.jobs.documents import inspect_file, remove_tree, stage_upload, staging_dir
 from app.features.jobs.execute import get_task, job_limits
@@ -241,7 +242,12 @@ async def submit_job(
             headers={"Retry-After": "30"},
         )
 
-    staging = await asyncio.to_thread(staging_dir, settings.data_dir)
+    quota = settings.jobs_max_stored_bytes_per_key
+    stored = await backend.stored_bytes(principal.key_id)
+    if stored >= quota:
+        raise _over_quota(stored, 0, quota)
+
+    staging = await executors.run(Work.STORE, staging_dir, settings.data_dir)
     try:
         job_files: list[JobFile] = []
         staged_paths: list[Path] = []
@@ -250,7 +256,9 @@ async def submit_job(
             try:
                 staged = await stage_upload(upload, staging / str(i), settings.jobs_max_upload_bytes)
                 await upload.close()
-                found = await asyncio.to_thread(inspect_file, staged.path, limits, options["pages"], staged.filename)
+                found = await executors.run(
+                    Work.DECODE, inspect_file, staged.path, limits, options["pages"], staged.filename
+                )
             except AppError as err:
                 if len(uploads) > 1:  # say which file
                     name = upload.filename or f"file {i + 1}"
@@ -261,6 +269,9 @@ async def submit_job(
                 JobFile(i, staged.filename, found.kind, staged.size, staged.sha256, found.page_count, found.pages)
             )
             staged_paths.append(staged.path)
+        uploaded = sum(f.size for f in job_files)
+        if stored + uploaded > quota:
+            raise _over_quota(stored, uploaded, quota)
         total = sum(len(f.pages) for f in job_files)
         if total > settings.jobs_max_pages:
             raise AppError(
@@ -279,7 +290,7 @@ async def submit_job(
         )
         job = await backend.submit(new, staged_paths)
     finally:
-        await asyncio.to_thread(remove_tree, staging)
+        await executors.run(Work.STORE, remove_tree, staging)
     log.info(
         "job submitted",
         extra={"job_id": job.id, "task": task, "pages": job.total, "key_id": principal.key_id},
@@ -354,3 +365,14 @@ async def delete_job(request: Request, principal: PrincipalDep, job_id: str) -> 
     await backend.delete(job_id)
     log.info("job deleted", extra={"job_id": job_id, "key_id": principal.key_id})
     return Response(status_code=204)
+
+
+def _over_quota(stored: int, uploaded: int, quota: int) -> AppError:
+    adding = f"; this job would add {uploaded / 2**20:.1f} MB" if uploaded else ""
+    return AppError(
+        ErrorCode.STORAGE_QUOTA_EXCEEDED,
+        f"This API key's jobs keep {stored / 2**20:.1f} MB of documents{adding}, and the quota is "
+        f"{quota / 2**20:.0f} MB (JOBS_MAX_STORED_MB_PER_KEY). DELETE /jobs/<id> of finished jobs, or wait "
+        "for them to expire (JOB_TTL_HOURS).",
+        details={"stored_bytes": stored, "upload_bytes": uploaded, "quota_bytes": quota},
+    )

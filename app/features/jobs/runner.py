@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.core import executors
 from app.core.config import Settings
+from app.core.executors import Work
 from app.features.jobs import metrics as jm
 from app.features.jobs.execute import EngineInfo, as_job_error, execute_job
 from app.features.jobs.models import Job, JobCancelled, JobFile, NewJob
@@ -49,20 +51,20 @@ class LocalJobIO:
         self.runner = runner
 
     async def completed_pages(self) -> set[tuple[int, int]]:
-        return await asyncio.to_thread(self.store.completed_pages, self.job.id)
+        return await executors.run(Work.STORE, self.store.completed_pages, self.job.id)
 
     async def load_input(self, file: JobFile) -> bytes:
-        return await asyncio.to_thread(self.store.input_path(self.job.id, file.index).read_bytes)
+        return await executors.run(Work.STORE, self.store.input_path(self.job.id, file.index).read_bytes)
 
     async def save_page(self, file_index: int, page: int, result: dict[str, Any]) -> None:
-        await asyncio.to_thread(self.store.save_page, self.job.id, file_index, page, result)
+        await executors.run(Work.STORE, self.store.save_page, self.job.id, file_index, page, result)
         jm.JOB_PAGES.labels(self.job.task).inc()
 
     async def load_page(self, file_index: int, page: int) -> dict[str, Any]:
-        return await asyncio.to_thread(self.store.load_page, self.job.id, file_index, page)
+        return await executors.run(Work.STORE, self.store.load_page, self.job.id, file_index, page)
 
     async def is_cancelled(self) -> bool:
-        job = await asyncio.to_thread(self.store.get, self.job.id)
+        job = await executors.run(Work.STORE, self.store.get, self.job.id)
         return job is None or job.status != "running" or job.runner != self.runner
 
 
@@ -85,7 +87,8 @@ class LocalJobRunner:
     # ---- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         self._stopping = False
-        recovered = await asyncio.to_thread(
+        recovered = await executors.run(
+            Work.STORE,
             self.store.recover,
             self.me,
             max_attempts=self.settings.jobs_max_attempts,
@@ -93,13 +96,13 @@ class LocalJobRunner:
             ttl_s=self.ttl_s,
         )
         self._log_recovered(recovered)
-        await asyncio.to_thread(self.store.remove_orphans)
+        await executors.run(Work.STORE, self.store.remove_orphans)
         self._loops = [
             asyncio.create_task(self._dispatch(), name="jobs-dispatch"),
             asyncio.create_task(self._heartbeat(), name="jobs-heartbeat"),
             asyncio.create_task(self._maintenance(), name="jobs-maintenance"),
         ]
-        for job in await asyncio.to_thread(self.store.pending_webhooks):
+        for job in await executors.run(Work.STORE, self.store.pending_webhooks):
             self.notify(job)
         log.info("job runner started", extra={"runner": self.me, "recovered": len(recovered)})
 
@@ -147,7 +150,7 @@ class LocalJobRunner:
                 if len(self._running) >= self.settings.jobs_concurrency or not self._can_run():
                     await self._sleep(0.5)
                     continue
-                job = await asyncio.to_thread(self.store.claim, self.me, self.settings.jobs_lease_s)
+                job = await executors.run(Work.STORE, self.store.claim, self.me, self.settings.jobs_lease_s)
                 if job is None:
                     await self._sleep(1.0)
                     continue
@@ -170,7 +173,9 @@ class LocalJobRunner:
         while True:
             await asyncio.sleep(every)
             try:
-                await asyncio.to_thread(self.store.heartbeat, self.me, list(self._running), self.settings.jobs_lease_s)
+                await executors.run(
+                    Work.STORE, self.store.heartbeat, self.me, list(self._running), self.settings.jobs_lease_s
+                )
             except Exception:
                 log.exception("job heartbeat failed")
 
@@ -180,7 +185,8 @@ class LocalJobRunner:
         while True:
             try:
                 await self.cleanup_expired()
-                recovered = await asyncio.to_thread(
+                recovered = await executors.run(
+                    Work.STORE,
                     self.store.recover,
                     self.me,
                     max_attempts=self.settings.jobs_max_attempts,
@@ -190,11 +196,11 @@ class LocalJobRunner:
                 if recovered:
                     self._log_recovered(recovered)
                     self._wake.set()
-                    for job in await asyncio.to_thread(self.store.pending_webhooks):
+                    for job in await executors.run(Work.STORE, self.store.pending_webhooks):
                         if job.id not in self._webhooks_sent:
                             self.notify(job)
                 if time.monotonic() - last_orphans > 3600:
-                    await asyncio.to_thread(self.store.remove_orphans)
+                    await executors.run(Work.STORE, self.store.remove_orphans)
                     last_orphans = time.monotonic()
             except asyncio.CancelledError:
                 raise
@@ -204,9 +210,9 @@ class LocalJobRunner:
 
     async def cleanup_expired(self) -> int:
         """Delete finished jobs past JOB_TTL_HOURS (record and files)."""
-        ids = await asyncio.to_thread(self.store.expired)
+        ids = await executors.run(Work.STORE, self.store.expired)
         for job_id in ids:
-            await asyncio.to_thread(self.store.delete, job_id)
+            await executors.run(Work.STORE, self.store.delete, job_id)
         if ids:
             log.info("expired jobs deleted", extra={"count": len(ids)})
         return len(ids)
@@ -222,15 +228,17 @@ class LocalJobRunner:
         io = LocalJobIO(self.store, job, self.me)
         outcome: str | None = None
         try:
-            await asyncio.to_thread(self.store.sync_progress, job.id)
+            await executors.run(Work.STORE, self.store.sync_progress, job.id)
             result = await execute_job(job, io, self.service, self.settings, self._engine_info)
-            await asyncio.to_thread(self.store.save_result, job.id, result)
-            if await asyncio.to_thread(self.store.finish, job.id, self.me, "succeeded", error=None, ttl_s=self.ttl_s):
+            await executors.run(Work.STORE, self.store.save_result, job.id, result)
+            if await executors.run(
+                Work.STORE, self.store.finish, job.id, self.me, "succeeded", error=None, ttl_s=self.ttl_s
+            ):
                 outcome = "succeeded"
         except asyncio.CancelledError:
             reason = self._stop_reason.pop(job.id, "shutdown")
             if reason == "shutdown":
-                await asyncio.to_thread(self.store.requeue, job.id, self.me, undo_attempt=True)
+                await executors.run(Work.STORE, self.store.requeue, job.id, self.me, undo_attempt=True)
                 log.info("job put back in the queue (shutdown)", extra={"job_id": job.id})
             else:
                 log.info("job cancelled", extra={"job_id": job.id})
@@ -242,8 +250,8 @@ class LocalJobRunner:
             err = as_job_error(exc)
             if err.transient and job.retries < MAX_TRANSIENT_RETRIES:
                 delay = transient_delay(job.retries)
-                await asyncio.to_thread(
-                    self.store.requeue, job.id, self.me, undo_attempt=True, delay_s=delay, transient=True
+                await executors.run(
+                    Work.STORE, self.store.requeue, job.id, self.me, undo_attempt=True, delay_s=delay, transient=True
                 )
                 log.warning(
                     "job waits for the engines",
@@ -254,8 +262,8 @@ class LocalJobRunner:
                 log.error("job failed", exc_info=exc, extra={"job_id": job.id})
             else:
                 log.info("job failed", extra={"job_id": job.id, "error": err.code})
-            if await asyncio.to_thread(
-                self.store.finish, job.id, self.me, "failed", error=err.body(), ttl_s=self.ttl_s
+            if await executors.run(
+                Work.STORE, self.store.finish, job.id, self.me, "failed", error=err.body(), ttl_s=self.ttl_s
             ):
                 outcome = "failed"
         finally:
@@ -263,7 +271,7 @@ class LocalJobRunner:
         if outcome:
             jm.JOBS_FINISHED.labels(job.task, outcome).inc()
             log.info("job finished", extra={"job_id": job.id, "status": outcome})
-            finished = await asyncio.to_thread(self.store.get, job.id)
+            finished = await executors.run(Work.STORE, self.store.get, job.id)
             if finished is not None:
                 self.notify(finished)
 
@@ -288,7 +296,7 @@ class LocalJobRunner:
         try:
             state = await deliver(job, self.settings)
             jm.WEBHOOKS.labels(state["status"]).inc()
-            await asyncio.to_thread(self.store.update_webhook, job.id, state)
+            await executors.run(Work.STORE, self.store.update_webhook, job.id, state)
         finally:
             self._webhooks_sent.discard(job.id)
 
@@ -314,28 +322,31 @@ class LocalBackend:
             self.store.adopt_inputs(new.id, staged)
             return self.store.create(new)
 
-        job = await asyncio.to_thread(store_it)
+        job = await executors.run(Work.STORE, store_it)
         jm.JOBS_SUBMITTED.labels(job.task).inc()
         self.runner.wake()
         return job
 
     async def get(self, job_id: str) -> Job | None:
-        return await asyncio.to_thread(self.store.get, job_id)
+        return await executors.run(Work.STORE, self.store.get, job_id)
 
     async def result(self, job: Job) -> dict[str, Any] | None:
         if job.status != "succeeded":
             return None
-        return await asyncio.to_thread(self.store.load_result, job.id)
+        return await executors.run(Work.STORE, self.store.load_result, job.id)
 
     async def list_jobs(self, owner: str, *, status: str | None, limit: int) -> list[Job]:
-        return await asyncio.to_thread(self.store.list_jobs, owner, status=status, limit=limit)
+        return await executors.run(Work.STORE, self.store.list_jobs, owner, status=status, limit=limit)
 
     async def count_active(self, owner: str) -> int:
-        return await asyncio.to_thread(self.store.count_active, owner)
+        return await executors.run(Work.STORE, self.store.count_active, owner)
+
+    async def stored_bytes(self, owner: str) -> int:
+        return await executors.run(Work.STORE, self.store.stored_bytes, owner)
 
     async def cancel(self, job_id: str) -> Job | None:
-        before = await asyncio.to_thread(self.store.get, job_id)
-        job = await asyncio.to_thread(self.store.cancel, job_id, ttl_s=self.runner.ttl_s)
+        before = await executors.run(Work.STORE, self.store.get, job_id)
+        job = await executors.run(Work.STORE, self.store.cancel, job_id, ttl_s=self.runner.ttl_s)
         await self.runner.cancel_local(job_id)
         if job is not None and before is not None and not before.terminal and job.status == "cancelled":
             jm.JOBS_FINISHED.labels(job.task, "cancelled").inc()
@@ -343,9 +354,9 @@ class LocalBackend:
         return job
 
     async def delete(self, job_id: str) -> None:
-        await asyncio.to_thread(self.store.cancel, job_id, ttl_s=self.runner.ttl_s)
+        await executors.run(Work.STORE, self.store.cancel, job_id, ttl_s=self.runner.ttl_s)
         await self.runner.cancel_local(job_id)
-        await asyncio.to_thread(self.store.delete, job_id)
+        await executors.run(Work.STORE, self.store.delete, job_id)
 
     def snapshot(self) -> dict[str, Any]:
         return {"backend": self.name, "running": len(self.runner.running_ids())}

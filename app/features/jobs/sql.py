@@ -207,6 +207,15 @@ class SqlJobStore:
         with self._s() as s:
             return [_to_job(r) for r in s.scalars(q).all()]
 
+    def stored_bytes(self, owner: str) -> int:
+        q = (
+            select(func.coalesce(func.sum(DocumentRow.size), 0))
+            .join(OcrExecution, DocumentRow.execution_id == OcrExecution.id)
+            .where(OcrExecution.owner == owner)
+        )
+        with self._s() as s:
+            return int(s.scalar(q) or 0)
+
     def count_active(self, owner: str) -> int:
         q = select(func.count()).where(OcrExecution.owner == owner, OcrExecution.status.in_(("queued", "running")))
         with self._s() as s:

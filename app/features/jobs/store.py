@@ -239,6 +239,11 @@ class JobStore:
             rows = self._db.execute(sql, args).fetchall()
         return [_row_to_job(r) for r in rows]
 
+    def stored_bytes(self, owner: str) -> int:
+        with self._lock:
+            rows = self._db.execute("SELECT files FROM jobs WHERE owner = ?", (owner,)).fetchall()
+        return sum(int(f.get("size", 0)) for r in rows for f in json.loads(r["files"]))
+
     def count_active(self, owner: str) -> int:
         with self._lock:
             row = self._db.execute(

@@ -13,6 +13,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from app.core import executors
+from app.core.executors import Work
 from app.documents import decode_document
 from app.documents.types import Document, Limits, Page
 from app.engines.crops import has_ink
@@ -139,7 +141,7 @@ async def ocr_bytes(
 ) -> DocumentResult:
     """Decode (in a thread: CPU-bound) then OCR. Raises AppError for bad documents."""
     started = time.perf_counter()
-    doc = await asyncio.to_thread(decode_document, data, limits, pages)
+    doc = await executors.run(Work.DECODE, decode_document, data, limits, pages, deadline=deadline)
     decoded = time.perf_counter()
     metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
     result = await ocr_document(doc, opts, workers, engine_info=engine_info, deadline=deadline, task=task)

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from app.core import executors
+from app.core.executors import Work
 from app.documents import decode_document, rotate_image
 from app.documents.types import Document, Limits, Page
 from app.engines.table import Box
@@ -238,7 +240,7 @@ async def structure_bytes(
 ) -> StructureResult:
     """Decode (in a thread: CPU-bound) then structure. Raises AppError for bad documents."""
     started = time.perf_counter()
-    doc = await asyncio.to_thread(decode_document, data, limits, pages)
+    doc = await executors.run(Work.DECODE, decode_document, data, limits, pages, deadline=deadline)
     decoded = time.perf_counter()
     metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
     result = await structure_document(doc, opts, service, engine_info=engine_info, deadline=deadline)

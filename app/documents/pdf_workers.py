@@ -1,0 +1,215 @@
+"""PDF rendering in a small pool of worker processes that can be killed at a deadline.
+
+PDFium is not thread-safe, so in one process every render holds one lock: a PDF that is slow to render
+(an 11 KB page of a hundred thousand strokes takes minutes) made every other caller's PDF wait behind
+it, and a thread cannot be stopped. Here each render runs in a worker process (started on first use with
+``spawn``, reused after):
+
+- a worker is taken from the pool (or started, up to ``size``); if none becomes free before the deadline
+  the caller gets 504;
+- the document is sent to it and the rendered pages come back; past the deadline (the caller's, capped
+  at ``render_timeout_s``) the worker is killed, replaced on the next call, and the caller gets 504;
+- a worker that dies while rendering (a crash in PDFium, or its address-space cap ``memory_mb`` hit)
+  answers 400 ``corrupt_document`` and is replaced.
+
+``configure()`` installs the pool for the process (the service does at start, from PDF_WORKERS);
+without one, :func:`app.documents.decode.decode_document` renders in the calling thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import resource
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from app.core.errors import AppError, ErrorCode
+from app.documents.types import Document, Limits
+
+log = logging.getLogger(__name__)
+
+
+def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the worker process
+    """The worker: render each (data, limits, pages) it is sent, answer the document or the error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a worker ends
+    limit = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from app.documents.pdf import decode_pdf
+
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        data, limits, pages = job
+        try:
+            answer: tuple[str, Any] = ("ok", decode_pdf(data, limits, pages))
+        except AppError as exc:
+            answer = ("error", (exc.code.name, exc.message, exc.details))
+        except MemoryError:
+            answer = (
+                "error",
+                (ErrorCode.TOO_MANY_PIXELS.name, "The PDF needs more memory to render than allowed.", None),
+            )
+        except Exception:
+            answer = ("error", (ErrorCode.CORRUPT_DOCUMENT.name, None, None))
+        del data, job
+        try:
+            conn.send(answer)
+        except MemoryError:
+            conn.send(("error", (ErrorCode.TOO_MANY_PIXELS.name, "The rendered pages are too large.", None)))
+
+
+class _Worker:
+    def __init__(self, memory_mb: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process: BaseProcess = ctx.Process(
+            target=_serve, args=(child, memory_mb), name="pdf-renderer", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(2)
+        if self.process.is_alive():
+            self.kill()
+        self.conn.close()
+
+
+class PdfRenderers:
+    """At most ``size`` worker processes rendering PDFs, each killed when its render passes its deadline."""
+
+    def __init__(self, size: int, render_timeout_s: float, memory_mb: int) -> None:
+        self.size = size
+        self.render_timeout_s = render_timeout_s
+        self.memory_mb = memory_mb
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._closed = False
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the idle workers (for tests and diagnostics)."""
+        with self._idle.mutex:
+            return [w.process.pid for w in self._idle.queue if w.process.pid is not None]
+
+    def warm(self) -> None:
+        """Start every worker now (they start on demand otherwise: about a second each)."""
+        started = []
+        with self._lock:
+            while self._started < self.size:
+                started.append(_Worker(self.memory_mb))
+                self._started += 1
+        for worker in started:
+            self._idle.put(worker)
+
+    def decode(self, data: bytes, limits: Limits, pages: str | None, deadline: float | None = None) -> Document:
+        """Render like :func:`app.documents.pdf.decode_pdf`, in a worker, by ``deadline`` (monotonic)."""
+        cap = time.monotonic() + self.render_timeout_s
+        deadline = cap if deadline is None else min(deadline, cap)
+        worker = self._take(deadline)
+        keep = False
+        try:
+            worker.conn.send((data, limits, pages))
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                log.warning("PDF render passed its deadline; its worker is killed", extra={"pid": worker.process.pid})
+                raise AppError(
+                    ErrorCode.TIMEOUT,
+                    "Rendering the PDF took longer than allowed (PDF_RENDER_TIMEOUT_S or the request's "
+                    "deadline); it was stopped.",
+                )
+            try:
+                status, payload = worker.conn.recv()
+            except (EOFError, OSError):
+                log.warning("a PDF worker died while rendering", extra={"exitcode": worker.process.exitcode})
+                raise AppError(
+                    ErrorCode.CORRUPT_DOCUMENT,
+                    "The PDF could not be rendered (its renderer stopped); it may be corrupt or too complex.",
+                ) from None
+            keep = True
+        finally:
+            self._give_back(worker, keep)
+        if status == "ok":
+            document: Document = payload
+            return document
+        code, message, details = payload
+        raise AppError(ErrorCode[code], message, details=details)
+
+    def _take(self, deadline: float) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._started < self.size:
+                self._started += 1
+                try:
+                    return _Worker(self.memory_mb)
+                except BaseException:
+                    self._started -= 1
+                    raise
+        try:
+            return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AppError(
+                ErrorCode.TIMEOUT, "No PDF renderer became free before the deadline (PDF_WORKERS are busy)."
+            ) from None
+
+    def _give_back(self, worker: _Worker, keep: bool) -> None:
+        if keep and not self._closed:
+            self._idle.put(worker)
+            return
+        worker.kill()
+        with self._lock:
+            self._started -= 1
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            worker.close()
+            with self._lock:
+                self._started -= 1
+
+
+_current: PdfRenderers | None = None
+_current_lock = threading.Lock()
+
+
+def configure(size: int, render_timeout_s: float, memory_mb: int) -> PdfRenderers | None:
+    """Install the process's renderer pool (``size`` 0: none, render in the calling thread)."""
+    global _current
+    with _current_lock:
+        old = _current
+        if old is not None and (old.size, old.render_timeout_s, old.memory_mb) == (size, render_timeout_s, memory_mb):
+            return old
+        _current = PdfRenderers(size, render_timeout_s, memory_mb) if size > 0 else None
+    if old is not None:
+        old.close()
+    return _current
+
+
+def current() -> PdfRenderers | None:
+    return _current
