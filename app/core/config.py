@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(20.0, gt=0)
     max_pixels: int = Field(40_000_000, gt=0)
     max_pages: int = Field(50, gt=0)
+    # decoded pixels one request holds at once (pages decoded and not yet read; /ocr/batch: all its files):
+    # pages are decoded as this leaves room, so memory follows the work in flight, not the document
+    max_pixels_in_flight: int = Field(40_000_000, gt=0)
     max_batch_files: int = Field(10, gt=0)
     pdf_dpi: int = Field(200, ge=50, le=600)
     # PDFs are rendered in this many worker processes (0: in the calling thread, one at a time); a render

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
@@ -13,7 +16,7 @@ from app.core.errors import AppError, ErrorCode
 from app.documents.limits import check_pixels, check_size, parse_pages
 from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported, sniff
 from app.documents.tiff import TiffChainError, count_frames
-from app.documents.types import Document, Limits, Page
+from app.documents.types import Document, Limits, Outline, Page, PageSize
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +57,42 @@ _OPENERS: dict[str, Callable[[], Callable[[io.BytesIO], ImageFile.ImageFile]]] =
 }
 
 
-def decode_document(
-    data: bytes, limits: Limits, pages: str | None = None, *, deadline: float | None = None
-) -> Document:
-    """Decode an upload into RGB pages (PDF pages rendered at limits.pdf_dpi).
+class PageSource:
+    """A document opened for decoding page by page: its :class:`Outline` is known (every limit checked from
+    headers), and :meth:`decode` turns one selected page into pixels when the caller wants it, so a caller
+    holds only the pages it is working on. Synchronous and CPU-bound: call from a worker thread, pages in
+    ascending order (one at a time: a source is not for concurrent use). Close it (or use ``with``)."""
 
-    Synchronous and CPU-bound: call it from a worker thread. PDFs are rendered in the process's PDF
-    workers when a pool is configured (app/documents/pdf_workers.py), stopped at ``deadline``
-    (``time.monotonic()``) with 504. Raises AppError with EMPTY_FILE,
+    outline: Outline
+
+    def decode(self, number: int, deadline: float | None = None) -> Page:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+    def abandon(self) -> None:
+        """The caller no longer wants the page being decoded: stop it if that can be done (a PDF render
+        in a worker process is killed). Safe from any thread."""
+        return None
+
+    def __enter__(self) -> PageSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_document(
+    data: bytes, limits: Limits, pages: str | None = None, *, deadline: float | None = None
+) -> PageSource:
+    """Open an upload for decoding: its type sniffed, its pages counted and selected, every selected page's
+    size checked, nothing decoded yet.
+
+    PDFs are read in the process's PDF workers when a pool is configured (app/documents/pdf_workers.py),
+    stopped at ``deadline`` (``time.monotonic()``) with 504. Raises AppError with EMPTY_FILE,
     FILE_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, CORRUPT_DOCUMENT, ENCRYPTED_DOCUMENT, TOO_MANY_PIXELS,
-    TOO_MANY_PAGES or INVALID_PARAMETER (`pages`). Sizes are checked from headers before any pixel
-    data is decoded, so oversized images never allocate their pixels.
+    TOO_MANY_PAGES or INVALID_PARAMETER (`pages`): a bomb on page 7 fails before page 1 is decoded.
     """
     if not isinstance(data, bytes):  # bytearray / memoryview from a caller: PDFium wants bytes
         data = bytes(data)
@@ -77,15 +105,55 @@ def decode_document(
             prefix = f"This looks like {looks_like}, which is not supported"
         raise AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"{prefix}. Accepted types: {ACCEPTED_DESCRIPTION}.")
     if kind == "pdf":
+        return _PdfSource(data, limits, pages, deadline)
+    return _RasterSource(data, kind, limits, pages)
+
+
+def decode_document(
+    data: bytes, limits: Limits, pages: str | None = None, *, deadline: float | None = None
+) -> Document:
+    """Decode every selected page of an upload into RGB (PDF pages rendered at limits.pdf_dpi): the
+    :func:`open_document` checks, then each page. For one page, or a few; the request pipelines decode
+    page by page (app/documents/stream.py) so that a long document is never held whole."""
+    with open_document(data, limits, pages, deadline=deadline) as source:
+        out = [source.decode(size.number, deadline) for size in source.outline.pages]
+        return Document(kind=source.outline.kind, page_count=source.outline.page_count, pages=out)
+
+
+class _PdfSource(PageSource):
+    """Pages rendered one at a time, in a PDF worker when a pool is configured, else here under the lock."""
+
+    def __init__(self, data: bytes, limits: Limits, pages: str | None, deadline: float | None) -> None:
         from app.documents import pdf_workers
 
-        renderers = pdf_workers.current()
-        if renderers is not None:
-            return renderers.decode(data, limits, pages, deadline)
-        from app.documents.pdf import decode_pdf
+        self._data = data
+        self._limits = limits
+        self._renderers = pdf_workers.current()
+        self._key = uuid.uuid4().hex
+        self._abandoned = threading.Event()
+        if self._renderers is not None:
+            self.outline = self._renderers.outline(self._key, data, limits, pages, deadline)
+        else:
+            self.outline = self._in_process(lambda pdf, m: m.pdf_outline(pdf, limits, pages))
 
-        return decode_pdf(data, limits, pages)
-    return _decode_raster(data, kind, limits, pages)
+    def decode(self, number: int, deadline: float | None = None) -> Page:
+        if self._renderers is not None:
+            return self._renderers.render(self._key, self._data, self._limits, number, deadline, self._abandoned)
+        page: Page = self._in_process(lambda pdf, m: m.render_pdf_page(pdf, number, self._limits))
+        return page
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+
+    def _in_process(self, fn: Callable[[Any, Any], Any]) -> Any:
+        from app.documents import pdf as module
+
+        with module.PDFIUM_LOCK:
+            document = module.open_pdf(self._data)
+            try:
+                return fn(document, module)
+            finally:
+                document.close()
 
 
 def rotate_image(image: np.ndarray, angle: int) -> np.ndarray:
@@ -112,23 +180,52 @@ def _corrupt(kind: str, exc: BaseException | None = None, page: int | None = Non
     )
 
 
-def _decode_raster(data: bytes, kind: str, limits: Limits, pages: str | None) -> Document:
-    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limits.max_pixels:
-        # Our limit is the one that applies; Pillow's (checked again while loading TIFF frames) must
-        # not be stricter. Raising it never weakens protection: every page passes check_pixels first.
-        Image.MAX_IMAGE_PIXELS = limits.max_pixels
-    try:
-        im = _OPENERS[kind]()(io.BytesIO(data))
-    except (AppError, MemoryError):
-        raise
-    except Image.DecompressionBombError as exc:  # pragma: no cover - the plugins are used without the check
-        raise AppError(ErrorCode.TOO_MANY_PIXELS, str(exc)) from exc
-    except Exception as exc:  # any parser failure on untrusted bytes means the file is unreadable
-        raise _corrupt(kind, exc) from exc
-    try:
-        return _decode_frames(im, kind, limits, pages, _frame_count(data, kind, limits))
-    finally:
-        im.close()
+class _RasterSource(PageSource):
+    """An image (TIFF: its pages), every selected page's header checked on opening, pixels on decode."""
+
+    def __init__(self, data: bytes, kind: str, limits: Limits, pages: str | None) -> None:
+        if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limits.max_pixels:
+            # Our limit is the one that applies; Pillow's (checked again while loading TIFF frames) must
+            # not be stricter. Raising it never weakens protection: every page passes check_pixels first.
+            Image.MAX_IMAGE_PIXELS = limits.max_pixels
+        self.kind = kind
+        try:
+            self._im = _OPENERS[kind]()(io.BytesIO(data))
+        except (AppError, MemoryError):
+            raise
+        except Image.DecompressionBombError as exc:  # pragma: no cover - the plugins are used without the check
+            raise AppError(ErrorCode.TOO_MANY_PIXELS, str(exc)) from exc
+        except Exception as exc:  # any parser failure on untrusted bytes means the file is unreadable
+            raise _corrupt(kind, exc) from exc
+        try:
+            self._total = _frame_count(data, kind, limits)
+            selected = parse_pages(pages, self._total, limits.max_pages)
+            sizes = []
+            for number in selected:  # all headers first
+                _seek(self._im, kind, number)
+                width, height = self._im.size
+                check_pixels(width, height, limits, page=number)
+                sizes.append(PageSize(number, width, height))  # as stored (EXIF orientation is applied on decode)
+        except BaseException:
+            self._im.close()
+            raise
+        self.outline = Outline(kind, self._total, tuple(sizes))
+
+    def decode(self, number: int, deadline: float | None = None) -> Page:
+        im, kind = self._im, self.kind
+        _seek(im, kind, number)
+        try:
+            im.load()
+            frame = _upright(im)
+            rgb = _to_rgb(frame, kind)
+        except (AppError, MemoryError):
+            raise
+        except Exception as exc:
+            raise _corrupt(kind, exc, number if self._total > 1 else None) from exc
+        return Page(index=number, image=rgb)
+
+    def close(self) -> None:
+        self._im.close()
 
 
 def _frame_count(data: bytes, kind: str, limits: Limits) -> int:
@@ -148,30 +245,6 @@ def _frame_count(data: bytes, kind: str, limits: Limits) -> int:
             details={"limit": cap},
         )
     return total
-
-
-def _decode_frames(im: ImageFile.ImageFile, kind: str, limits: Limits, pages: str | None, total: int) -> Document:
-    selected = parse_pages(pages, total, limits.max_pages)
-
-    # All headers first: a bomb on page 7 fails the request before page 1 is decoded.
-    for number in selected:
-        _seek(im, kind, number)
-        width, height = im.size
-        check_pixels(width, height, limits, page=number)
-
-    out: list[Page] = []
-    for number in selected:
-        _seek(im, kind, number)
-        try:
-            im.load()
-            frame = _upright(im)
-            rgb = _to_rgb(frame, kind)
-        except (AppError, MemoryError):
-            raise
-        except Exception as exc:
-            raise _corrupt(kind, exc, number if total > 1 else None) from exc
-        out.append(Page(index=number, image=rgb))
-    return Document(kind=kind, page_count=total, pages=out)
 
 
 def _seek(im: ImageFile.ImageFile, kind: str, number: int) -> None:

@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 
 from app.core.errors import AppError, ErrorCode
 from app.documents.limits import check_pixels, parse_pages
-from app.documents.types import Document, Limits, Page, TextSpan
+from app.documents.types import Document, Limits, Outline, Page, PageSize, TextSpan
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,21 @@ _SUBPIXEL = 16
 def decode_pdf(data: bytes, limits: Limits, pages: str | None = None) -> Document:
     """Render the selected pages at limits.pdf_dpi; fill Page.text_layer where the PDF has real text."""
     with PDFIUM_LOCK:
-        pdf = _open(data)
+        pdf = open_pdf(data)
         try:
-            return _decode_open(pdf, limits, pages)
+            outline = pdf_outline(pdf, limits, pages)
+            out = [render_pdf_page(pdf, size.number, limits) for size in outline.pages]
+            return Document(kind="pdf", page_count=outline.page_count, pages=out)
         finally:
             pdf.close()
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """The PDF opened for :func:`pdf_outline` and :func:`render_pdf_page` (hold PDFIUM_LOCK while it is
+    open where other threads may use PDFium; close it before the lock is released)."""
+    pdf = _open(data)
+    _init_forms(pdf)  # PDFium wants this before the page count is read or any page is loaded
+    return pdf
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -83,13 +93,13 @@ def _corrupt(exc: BaseException | None = None, page: int | None = None) -> AppEr
     return AppError(ErrorCode.CORRUPT_DOCUMENT, f"{where} could not be read; it may be corrupt or truncated.")
 
 
-def _decode_open(pdf: pdfium.PdfDocument, limits: Limits, pages: str | None) -> Document:
-    _init_forms(pdf)  # PDFium wants this before the page count is read or any page is loaded
+def pdf_outline(pdf: pdfium.PdfDocument, limits: Limits, pages: str | None) -> Outline:
+    """Page count and every selected page's rendered size, from the page tree (nothing rendered);
+    TOO_MANY_PIXELS / TOO_MANY_PAGES / INVALID_PARAMETER / CORRUPT_DOCUMENT as the decoder."""
     total = len(pdf)
     selected = parse_pages(pages, total, limits.max_pages)
     dpi = limits.pdf_dpi
-
-    # Every selected page's rendered size is known from the page tree: check them all first.
+    sizes = []
     for number in selected:
         try:
             width_pt, height_pt = pdf.get_page_size(number - 1)
@@ -97,10 +107,10 @@ def _decode_open(pdf: pdfium.PdfDocument, limits: Limits, pages: str | None) -> 
             raise _corrupt(exc, number) from exc
         if not (_positive(width_pt) and _positive(height_pt)):
             raise _corrupt(ValueError(f"page size {width_pt} x {height_pt}"), number)
-        check_pixels(_pixels(width_pt, dpi), _pixels(height_pt, dpi), limits, page=number, dpi=dpi)
-
-    out = [_decode_page(pdf, number, dpi, limits) for number in selected]
-    return Document(kind="pdf", page_count=total, pages=out)
+        width, height = _pixels(width_pt, dpi), _pixels(height_pt, dpi)
+        check_pixels(width, height, limits, page=number, dpi=dpi)
+        sizes.append(PageSize(number, width, height))
+    return Outline("pdf", total, tuple(sizes))
 
 
 def _positive(value: float) -> bool:
@@ -121,7 +131,9 @@ def _init_forms(pdf: pdfium.PdfDocument) -> None:
         log.info("PDF form fields not initialised: %s", exc)
 
 
-def _decode_page(pdf: pdfium.PdfDocument, number: int, dpi: int, limits: Limits) -> Page:
+def render_pdf_page(pdf: pdfium.PdfDocument, number: int, limits: Limits) -> Page:
+    """One page rendered at limits.pdf_dpi, with its text layer; its embedded images checked first."""
+    dpi = limits.pdf_dpi
     try:
         page = pdf.get_page(number - 1)
     except pdfium.PdfiumError as exc:

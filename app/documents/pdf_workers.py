@@ -7,8 +7,11 @@ it, and a thread cannot be stopped. Here each render runs in a worker process (s
 
 - a worker is taken from the pool (or started, up to ``size``); if none becomes free before the deadline
   the caller gets 504;
-- the document is sent to it and the rendered pages come back; past the deadline (the caller's, capped
+- the document is sent to it (once: a worker keeps the last document open) and its outline, then each
+  rendered page, comes back: pages are rendered one at a time, as the caller needs them; past the deadline (the caller's, capped
   at ``render_timeout_s``) the worker is killed, replaced on the next call, and the caller gets 504;
+- a render whose request is gone (the client left, a sibling page failed) is stopped the same way
+  within a tenth of a second;
 - a worker that dies while rendering (a crash in PDFium, or its address-space cap ``memory_mb`` hit)
   answers 400 ``corrupt_document`` and is replaced.
 
@@ -25,23 +28,30 @@ import resource
 import signal
 import threading
 import time
+import uuid
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.core.errors import AppError, ErrorCode
-from app.documents.types import Document, Limits
+from app.documents.types import Document, Limits, Outline, Page
 
 log = logging.getLogger(__name__)
+# how often a caller waiting for a render looks whether its request is still there
+_ABANDON_CHECK_S = 0.1
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the worker process
-    """The worker: render each (data, limits, pages) it is sent, answer the document or the error."""
+    """The worker: answer each (op, key, data, limits, arg) with ("ok", value) or ("error", AppError parts).
+
+    ``op`` is "outline" (arg: the `pages` selection) or "render" (arg: a page number). The last document
+    is kept open under its ``key``; ``data`` is None when the parent knows this worker holds it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a worker ends
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from app.documents.pdf import decode_pdf
+    from app.documents.pdf import open_pdf, pdf_outline, render_pdf_page
 
+    held: Any = None  # the open document of the last key
     while True:
         try:
             job = conn.recv()
@@ -49,9 +59,17 @@ def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs
             return
         if job is None:
             return
-        data, limits, pages = job
+        op, _key, data, limits, arg = job
         try:
-            answer: tuple[str, Any] = ("ok", decode_pdf(data, limits, pages))
+            if data is not None:
+                if held is not None:
+                    held.close()
+                    held = None
+                held = open_pdf(data)
+            if op == "outline":
+                answer: tuple[str, Any] = ("ok", pdf_outline(held, limits, arg))
+            else:
+                answer = ("ok", render_pdf_page(held, arg, limits))
         except AppError as exc:
             answer = ("error", (exc.code.name, exc.message, exc.details))
         except MemoryError:
@@ -61,11 +79,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs
             )
         except Exception:
             answer = ("error", (ErrorCode.CORRUPT_DOCUMENT.name, None, None))
+        if answer[0] == "error" and held is not None:
+            held.close()  # the parent forgets which document this worker holds after an error
+            held = None
         del data, job
         try:
             conn.send(answer)
         except MemoryError:
-            conn.send(("error", (ErrorCode.TOO_MANY_PIXELS.name, "The rendered pages are too large.", None)))
+            conn.send(("error", (ErrorCode.TOO_MANY_PIXELS.name, "The rendered page is too large.", None)))
 
 
 class _Worker:
@@ -77,6 +98,7 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.holds: str | None = None  # key of the document the worker has open
 
     def kill(self) -> None:
         self.process.kill()
@@ -122,21 +144,65 @@ class PdfRenderers:
         for worker in started:
             self._idle.put(worker)
 
+    def outline(self, key: str, data: bytes, limits: Limits, pages: str | None, deadline: float | None) -> Outline:
+        """Like :func:`app.documents.pdf.pdf_outline`, in a worker (``key`` names the document's bytes)."""
+        outline: Outline = self._call("outline", key, data, limits, pages, deadline)
+        return outline
+
+    def render(
+        self,
+        key: str,
+        data: bytes,
+        limits: Limits,
+        number: int,
+        deadline: float | None,
+        abandoned: threading.Event | None = None,
+    ) -> Page:
+        """Like :func:`app.documents.pdf.render_pdf_page`, in a worker, by ``deadline`` (monotonic); the
+        worker is killed as soon as ``abandoned`` is set (the request is gone)."""
+        page: Page = self._call("render", key, data, limits, number, deadline, abandoned)
+        return page
+
     def decode(self, data: bytes, limits: Limits, pages: str | None, deadline: float | None = None) -> Document:
-        """Render like :func:`app.documents.pdf.decode_pdf`, in a worker, by ``deadline`` (monotonic)."""
+        """Every selected page, like :func:`app.documents.pdf.decode_pdf`."""
+        key = uuid.uuid4().hex
+        outline = self.outline(key, data, limits, pages, deadline)
+        rendered = [self.render(key, data, limits, size.number, deadline) for size in outline.pages]
+        return Document(kind="pdf", page_count=outline.page_count, pages=rendered)
+
+    def _call(
+        self,
+        op: str,
+        key: str,
+        data: bytes,
+        limits: Limits,
+        arg: Any,
+        deadline: float | None,
+        abandoned: threading.Event | None = None,
+    ) -> Any:
+        # waiting for a free worker is bounded by the caller's deadline; the render itself, once a worker
+        # has it, by PDF_RENDER_TIMEOUT_S too
+        wait_until = time.monotonic() + self.render_timeout_s if deadline is None else deadline
+        worker = self._take(wait_until)
         cap = time.monotonic() + self.render_timeout_s
         deadline = cap if deadline is None else min(deadline, cap)
-        worker = self._take(deadline)
         keep = False
         try:
-            worker.conn.send((data, limits, pages))
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                log.warning("PDF render passed its deadline; its worker is killed", extra={"pid": worker.process.pid})
-                raise AppError(
-                    ErrorCode.TIMEOUT,
-                    "Rendering the PDF took longer than allowed (PDF_RENDER_TIMEOUT_S or the request's "
-                    "deadline); it was stopped.",
-                )
+            worker.conn.send((op, key, None if worker.holds == key else data, limits, arg))
+            worker.holds = None
+            while not worker.conn.poll(max(0.0, min(_ABANDON_CHECK_S, deadline - time.monotonic()))):
+                if abandoned is not None and abandoned.is_set():
+                    log.info("PDF render abandoned by its request; its worker is killed")
+                    raise AppError(ErrorCode.TIMEOUT, "The request was cancelled; its PDF render was stopped.")
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "PDF render passed its deadline; its worker is killed", extra={"pid": worker.process.pid}
+                    )
+                    raise AppError(
+                        ErrorCode.TIMEOUT,
+                        "Rendering the PDF took longer than allowed (PDF_RENDER_TIMEOUT_S or the request's "
+                        "deadline); it was stopped.",
+                    )
             try:
                 status, payload = worker.conn.recv()
             except (EOFError, OSError):
@@ -146,11 +212,12 @@ class PdfRenderers:
                     "The PDF could not be rendered (its renderer stopped); it may be corrupt or too complex.",
                 ) from None
             keep = True
+            if status == "ok":
+                worker.holds = key
         finally:
             self._give_back(worker, keep)
         if status == "ok":
-            document: Document = payload
-            return document
+            return payload
         code, message, details = payload
         raise AppError(ErrorCode[code], message, details=details)
 

@@ -39,6 +39,30 @@ class Page:
         return int(self.image.shape[0])
 
 
+@dataclass(frozen=True, slots=True)
+class PageSize:
+    """A selected page's size, known before its pixels are: PDF pages at the render DPI, images as stored
+    (before their EXIF orientation turns them)."""
+
+    number: int  # 1-based page number in the source document
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What a document holds, read from its headers (every limit already checked): its kind, its page
+    count, and the selected pages with their sizes."""
+
+    kind: str
+    page_count: int
+    pages: tuple[PageSize, ...]
+
+
 @dataclass(slots=True)
 class Document:
     kind: str  # "png" | "jpeg" | "tiff" | "bmp" | "webp" | "pdf"

@@ -125,3 +125,42 @@ def test_decode_document_uses_the_configured_pool() -> None:
     finally:
         pdf_workers.configure(0, 1.0, 4096)
     assert pdf_workers.current() is None
+
+
+def test_an_abandoned_render_is_stopped_at_once(renderers: PdfRenderers) -> None:
+    renderers.decode(_text_pdf(), LIMITS, None)
+    (pid,) = renderers.pids
+    abandoned = threading.Event()
+    threading.Timer(0.3, abandoned.set).start()
+    t0 = time.monotonic()
+    with raises_code(ErrorCode.TIMEOUT) as info:
+        renderers.render("slow", slow_pdf(50_000), LIMITS, 1, None, abandoned)
+    assert time.monotonic() - t0 < 0.9  # not the 1.5 s render timeout
+    assert "cancelled" in info.value.message
+    assert not _alive(pid)
+
+
+def test_a_request_that_is_cancelled_stops_its_render_and_frees_the_worker() -> None:
+    """The client left (or another page failed): the page being rendered is not rendered to the end."""
+    import asyncio
+
+    from app.documents import open_document, pdf_workers
+    from app.documents.stream import PixelBudget, map_pages
+
+    pdf_workers.configure(1, 30.0, 4096)  # one renderer, a render timeout far away
+    try:
+
+        async def read_then_leave() -> None:
+            source = open_document(slow_pdf(50_000), LIMITS)
+            reading = asyncio.ensure_future(map_pages(source, lambda page: asyncio.sleep(0), PixelBudget(10**8)))
+            await asyncio.sleep(0.5)
+            reading.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reading
+
+        asyncio.run(read_then_leave())
+        t0 = time.monotonic()
+        assert decode_document(_text_pdf(), LIMITS).page_count == 2  # the one renderer is free again
+        assert time.monotonic() - t0 < 3.0
+    finally:
+        pdf_workers.configure(0, 1.0, 4096)

@@ -4,7 +4,6 @@ and decode a few pages at a time while a job runs (a 500-page PDF is never rende
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import tempfile
@@ -13,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import AppError, ErrorCode
-from app.documents import Document, Limits, check_pixels, decode_document, parse_pages, sniff
+from app.documents import Document, Limits, decode_document, sniff
+from app.documents.decode import open_document
 from app.documents.limits import AsyncReadable, upload_chunks
 from app.documents.sniff import ACCEPTED_DESCRIPTION, describe_unsupported
 
@@ -69,65 +69,15 @@ def _unsupported(head: bytes, filename: str | None) -> AppError:
 
 def inspect_file(path: Path, limits: Limits, pages: str | None, filename: str | None = None) -> Inspected:
     """Type, page count and selected pages of a staged document, with every selected page's size checked
-    from headers (so a job never fails at page 300 for a limit it could have been refused for at once).
-    Synchronous: call it from a thread."""
+    from headers, as the synchronous routes do (so a job never fails at page 300 for a limit it could have
+    been refused for at once). Synchronous: call it from a thread."""
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
-    kind = sniff(head)
-    if kind is None:
+    if sniff(head) is None:
         raise _unsupported(head, filename)
-    if kind == "pdf":
-        return _inspect_pdf(path, limits, pages)
-    if kind == "tiff":
-        return _inspect_tiff(path, limits, pages)
-    # single-page rasters: decoding the header is cheap; pixels are checked by the decoder at run time
-    selected = parse_pages(pages, 1, limits.max_pages)
-    return Inspected(kind, 1, selected)
-
-
-def _inspect_pdf(path: Path, limits: Limits, pages: str | None) -> Inspected:
-    import pypdfium2 as pdfium
-
-    from app.documents.pdf import PDFIUM_LOCK, _open
-
-    with PDFIUM_LOCK:
-        pdf = _open(path.read_bytes())
-        try:
-            total = len(pdf)
-            selected = parse_pages(pages, total, limits.max_pages)
-            for number in selected:
-                try:
-                    w_pt, h_pt = pdf.get_page_size(number - 1)
-                except pdfium.PdfiumError as exc:
-                    raise AppError(ErrorCode.CORRUPT_DOCUMENT, f"Page {number} of the PDF could not be read.") from exc
-                w = round(w_pt / 72.0 * limits.pdf_dpi)
-                h = round(h_pt / 72.0 * limits.pdf_dpi)
-                check_pixels(w, h, limits, page=number, dpi=limits.pdf_dpi)
-        finally:
-            pdf.close()
-    return Inspected("pdf", total, selected)
-
-
-def _inspect_tiff(path: Path, limits: Limits, pages: str | None) -> Inspected:
-    from PIL import TiffImagePlugin
-
-    try:
-        im = TiffImagePlugin.TiffImageFile(io.BytesIO(path.read_bytes()))
-    except Exception as exc:
-        raise AppError(ErrorCode.CORRUPT_DOCUMENT, "The TIFF image could not be read.") from exc
-    try:
-        total = int(getattr(im, "n_frames", 1))
-        selected = parse_pages(pages, total, limits.max_pages)
-        for number in selected:
-            im.seek(number - 1)
-            check_pixels(im.size[0], im.size[1], limits, page=number)
-    except AppError:
-        raise
-    except Exception as exc:
-        raise AppError(ErrorCode.CORRUPT_DOCUMENT, "The TIFF image could not be read.") from exc
-    finally:
-        im.close()
-    return Inspected("tiff", total, selected)
+    with open_document(path.read_bytes(), limits, pages) as source:
+        outline = source.outline
+    return Inspected(outline.kind, outline.page_count, [size.number for size in outline.pages])
 
 
 def decode_pages(data: bytes, limits: Limits, pages: list[int]) -> Document:

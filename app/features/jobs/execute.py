@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.executors import Work
 from app.documents import Document, Limits, Page
+from app.documents.stream import each_page
 from app.features.extraction import extract, resolve_fields
 from app.features.jobs.documents import chunks, decode_pages
 from app.features.jobs.models import TRANSIENT_CODES, Job, JobCancelled, JobError, JobFile
@@ -326,9 +327,4 @@ async def _run_pages(doc: Document, f: JobFile, job: Job, task: JobTask, io: Job
         result = await task.page(page, doc.kind, job.options, ctx)
         await io.save_page(f.index, page.index, result)
 
-    try:
-        async with asyncio.TaskGroup() as tg:
-            for page in doc.pages:
-                tg.create_task(one(page))
-    except BaseExceptionGroup as group:
-        raise group.exceptions[0] from None
+    await each_page(doc.pages, one)

@@ -1,4 +1,4 @@
-"""OCR pipeline: decoded pages → orientation → detection → crops → recognition → lines in reading order.
+"""OCR pipeline: pages decoded as the request's pixel budget allows → orientation → detection → crops → recognition → lines in reading order.
 
 Knows nothing of HTTP. Every model call goes through the runtime's workers (`submit`), so the event
 loop only awaits; PDF pages with a usable text layer skip the engines entirely.
@@ -6,7 +6,6 @@ loop only awaits; PDF pages with a usable text layer skip the engines entirely.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -15,7 +14,8 @@ import numpy as np
 
 from app.core import executors
 from app.core.executors import Work
-from app.documents import decode_document
+from app.documents.decode import open_document
+from app.documents.stream import PixelBudget, each_page, map_pages
 from app.documents.types import Document, Limits, Page
 from app.engines.crops import has_ink
 from app.features.ocr.reading_order import sort_reading_order
@@ -98,6 +98,18 @@ async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: 
     )
 
 
+async def ocr_page(
+    page: Page, opts: OcrOptions, workers: Submitter, deadline: float | None = None, task: str = "ocr"
+) -> PageResult:
+    """One decoded page: its text layer where it has a usable one, else through the engines."""
+    if opts.use_text_layer and page.text_layer:
+        result = _text_layer_page(page)
+    else:
+        result = await _ocr_page(page, opts, workers, deadline)
+    metrics.PAGES.labels(task, result.source).inc()
+    return result
+
+
 async def ocr_document(
     doc: Document,
     opts: OcrOptions,
@@ -107,23 +119,9 @@ async def ocr_document(
     deadline: float | None = None,
     task: str = "ocr",
 ) -> DocumentResult:
-    """All pages go to the workers at once, so a multi-page document is detected page-batched."""
+    """Pages already decoded (a job's few): all go to the workers at once, detected page-batched."""
     started = time.perf_counter()
-
-    async def one(page: Page) -> PageResult:
-        if opts.use_text_layer and page.text_layer:
-            result = _text_layer_page(page)
-        else:
-            result = await _ocr_page(page, opts, workers, deadline)
-        metrics.PAGES.labels(task, result.source).inc()
-        return result
-
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(one(p)) for p in doc.pages]
-    except BaseExceptionGroup as group:  # one page failed: siblings are cancelled, surface its error
-        raise group.exceptions[0] from None
-    pages = [t.result() for t in tasks]
+    pages = await each_page(doc.pages, lambda page: ocr_page(page, opts, workers, deadline, task))
     took = (time.perf_counter() - started) * 1000
     return DocumentResult(lang=opts.lang, pages=pages, engine=engine_info, timings_ms={"ocr": round(took, 1)})
 
@@ -134,20 +132,36 @@ async def ocr_bytes(
     workers: Submitter,
     *,
     limits: Limits,
+    budget: PixelBudget,
     pages: str | None,
     engine_info: dict[str, Any],
     deadline: float | None = None,
     task: str = "ocr",
 ) -> DocumentResult:
-    """Decode (in a thread: CPU-bound) then OCR. Raises AppError for bad documents."""
+    """Open the document (in a thread), then decode and read its pages as ``budget`` leaves room: pages that
+    fit together are detected page-batched. Raises AppError for bad documents.
+
+    ``timings_ms``: ``decode`` (opening and decoding, summed), ``ocr`` (from the first page decoded to the
+    last page read: decoding overlaps it), ``total``."""
     started = time.perf_counter()
-    doc = await executors.run(Work.DECODE, decode_document, data, limits, pages, deadline=deadline)
-    decoded = time.perf_counter()
-    metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
-    result = await ocr_document(doc, opts, workers, engine_info=engine_info, deadline=deadline, task=task)
-    result.timings_ms = {
-        "decode": round((decoded - started) * 1000, 1),
-        "ocr": result.timings_ms.get("ocr", 0.0),
-        "total": round((time.perf_counter() - started) * 1000, 1),
-    }
-    return result
+    source = await executors.run(Work.DECODE, open_document, data, limits, pages, deadline=deadline)
+    opened = time.perf_counter()
+    decode_ms = [(opened - started) * 1000]
+    try:
+        results = await map_pages(
+            source, lambda page: ocr_page(page, opts, workers, deadline, task), budget, deadline, decode_ms
+        )
+    finally:
+        source.close()
+    metrics.STAGE_SECONDS.labels("decode").observe(decode_ms[0] / 1000)
+    done = time.perf_counter()
+    return DocumentResult(
+        lang=opts.lang,
+        pages=results,
+        engine=engine_info,
+        timings_ms={
+            "decode": round(decode_ms[0], 1),
+            "ocr": round((done - opened) * 1000, 1),
+            "total": round((done - started) * 1000, 1),
+        },
+    )

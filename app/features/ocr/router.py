@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 
 from app.core.errors import AppError, ErrorCode, error_responses
+from app.documents.stream import PixelBudget
 from app.features.ocr.schemas import BatchResponse, OcrResponse
 from app.features.ocr.service import OcrOptionsDep, ocr_upload
 from app.features.ocr.types import DocumentResult
@@ -108,10 +109,14 @@ async def ocr_batch(
         )
     check_content_length(request, settings.max_upload_bytes, files=len(files))
 
+    budget = PixelBudget.for_request(settings)  # the files share one request's pixels in flight
+
     async def one(upload: UploadFile, deadline: float) -> dict[str, Any]:
         try:
             data = await read_upload(upload, settings.max_upload_bytes)
-            res = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+            res = await ocr_upload(
+                data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline, budget=budget
+            )
         except AppError as err:
             if err.code in (ErrorCode.TIMEOUT, ErrorCode.QUEUE_FULL):
                 raise

@@ -9,6 +9,7 @@ from fastapi import Depends
 
 from app.core.config import Settings
 from app.documents.limits import limits_from_settings
+from app.documents.stream import PixelBudget
 from app.features.ocr.pipeline import OcrOptions, ocr_bytes
 from app.features.ocr.types import DocumentResult
 from app.http.deps import LangForm, MinConfForm, OrientForm, SettingsDep, resolve_lang
@@ -29,10 +30,25 @@ OcrOptionsDep = Annotated[OcrOptions, Depends(ocr_options)]
 
 
 async def ocr_upload(
-    data: bytes, *, service: Service, settings: Settings, opts: OcrOptions, pages: str | None, deadline: float
+    data: bytes,
+    *,
+    service: Service,
+    settings: Settings,
+    opts: OcrOptions,
+    pages: str | None,
+    deadline: float,
+    budget: PixelBudget | None = None,
 ) -> DocumentResult:
-    """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read)."""
+    """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read);
+    ``budget``: the request's pixel budget when it reads several documents (/ocr/batch), else its own."""
     info = service.describe(opts.lang)
     return await ocr_bytes(
-        data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
+        data,
+        opts,
+        service,
+        limits=limits_from_settings(settings),
+        budget=budget or PixelBudget.for_request(settings),
+        pages=pages,
+        engine_info=info,
+        deadline=deadline,
     )

@@ -1,12 +1,13 @@
 """Structure pipeline: pages -> OCR lines -> layout -> blocks -> tables -> reading order -> Markdown.
 
 Knows nothing of HTTP. Model work goes through the runtime's workers like OCR does:
-``detect``/``recognize`` (via :func:`ocr_document`), ``layout`` and ``table``
+``detect``/``recognize`` (via :func:`ocr_page`), ``layout`` and ``table``
 (app/serving/structure_tasks.py), so pages and tables of concurrent requests share batches and the
 request's deadline applies to every step. PDF pages with a text layer take their lines from it
 (``source: "text_layer"``); layout still runs on the rendered page.
 
-Per page:
+Pages are decoded as the request's pixel budget leaves room (app/documents/stream.py); per page:
+0. its lines read (OCR, or the text layer);
 1. layout regions (model) + ruled grids (OpenCV) -> cleaned, non-overlapping regions;
 2. every text line goes to the region holding most of it; lines outside all regions are grouped
    into paragraphs;
@@ -33,11 +34,13 @@ import numpy as np
 
 from app.core import executors
 from app.core.executors import Work
-from app.documents import decode_document, rotate_image
+from app.documents import rotate_image
+from app.documents.decode import open_document
+from app.documents.stream import PixelBudget, each_page, map_pages
 from app.documents.types import Document, Limits, Page
 from app.engines.table import Box
-from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_document
-from app.features.ocr.types import Line, PageResult
+from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_page
+from app.features.ocr.types import DocumentResult, Line, PageResult
 from app.features.structure import markdown as md
 from app.features.structure.blocks import (
     assign_to_regions,
@@ -153,44 +156,34 @@ def _running_heads(pages: Sequence[tuple[PageResult, list[Block]]]) -> None:
 # documents
 
 
-async def structure_document(
-    doc: Document,
+async def _read_and_structure(
+    page: Page, opts: OcrOptions, service: Submitter, deadline: float | None, timings: dict[str, float]
+) -> tuple[PageResult, list[Block]]:
+    """One page: every line read (min_confidence 0: unsure lines inside tables are read again, the others
+    are dropped once the blocks are known), then its blocks. The page's pixels are not needed after."""
+    t = time.perf_counter()
+    result = await ocr_page(page, replace(opts, min_confidence=0.0), service, deadline, task="structure")
+    timings["ocr"] = timings.get("ocr", 0.0) + (time.perf_counter() - t) * 1000
+    return result, await _structure_page(page, result, opts, service, deadline, timings)
+
+
+def _assemble(
+    read: list[tuple[PageResult, list[Block]]],
     opts: OcrOptions,
-    service: Submitter,
-    *,
     engine_info: dict[str, Any],
-    deadline: float | None = None,
+    timings: dict[str, float],
+    took_ms: float,
 ) -> StructureResult:
-    started = time.perf_counter()
-    # every line comes back (min_confidence 0): unsure lines inside tables are read again, the others
-    # are dropped once the blocks are known
-    ocr = await ocr_document(
-        doc,
-        replace(opts, min_confidence=0.0),
-        service,
-        engine_info=engine_info,
-        deadline=deadline,
-        task="structure",
-    )
-    ocr_ms = ocr.timings_ms.get("ocr", 0.0)
-    timings: dict[str, float] = {}
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tasks = [
-                tg.create_task(_structure_page(page, res, opts, service, deadline, timings))
-                for page, res in zip(doc.pages, ocr.pages, strict=True)
-            ]
-    except BaseExceptionGroup as group:  # one page failed: siblings are cancelled, surface its error
-        raise group.exceptions[0] from None
-    page_blocks = [t.result() for t in tasks]
+    """What is decided across pages: block types, running heads, reading order, document-wide titles."""
+    results = [res for res, _ in read]
     # types, then order, then Markdown (titles' levels are document-wide)
-    for res, blocks in zip(ocr.pages, page_blocks, strict=True):
+    for res, blocks in read:
         body_h = body_height(blocks, res.lines)
         for b in sorted(blocks, key=lambda b: b.bbox[1]):
             retype(b, float(res.height), body_h, blocks)
-    _running_heads(list(zip(ocr.pages, page_blocks, strict=True)))
+    _running_heads(read)
     pages: list[StructurePage] = []
-    for res, blocks in zip(ocr.pages, page_blocks, strict=True):
+    for res, blocks in read:
         ordered = merge_lists(order_page_blocks(blocks, float(res.width), body_height(blocks, res.lines)))
         lines = [ln for b in ordered for ln in (b.lines if b.table is None else _table_lines(b))]
         pages.append(StructurePage(replace(res, lines=lines), ordered))
@@ -199,14 +192,29 @@ async def structure_document(
     for p in pages:
         p.markdown = md.page_markdown(p.blocks, top_title_height=top)
     markdown = md.join_pages([(p.result.page, p.markdown) for p in pages])
-    took = (time.perf_counter() - started) * 1000
     timings_ms = {
-        "ocr": round(ocr_ms, 1),
+        "ocr": round(timings.get("ocr", 0.0), 1),
         "layout": round(timings.get("layout", 0.0), 1),
         "table": round(timings.get("table", 0.0), 1),
-        "structure": round(took, 1),
+        "structure": round(took_ms, 1),
     }
-    return StructureResult(ocr, pages, markdown, timings_ms)
+    document = DocumentResult(lang=opts.lang, pages=results, engine=engine_info, timings_ms={"ocr": timings_ms["ocr"]})
+    return StructureResult(document, pages, markdown, timings_ms)
+
+
+async def structure_document(
+    doc: Document,
+    opts: OcrOptions,
+    service: Submitter,
+    *,
+    engine_info: dict[str, Any],
+    deadline: float | None = None,
+) -> StructureResult:
+    """Pages already decoded (a job's one page at a time)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    read = await each_page(doc.pages, lambda page: _read_and_structure(page, opts, service, deadline, timings))
+    return _assemble(read, opts, engine_info, timings, (time.perf_counter() - started) * 1000)
 
 
 def _table_lines(block: Block) -> list[Line]:
@@ -234,18 +242,32 @@ async def structure_bytes(
     service: Submitter,
     *,
     limits: Limits,
+    budget: PixelBudget,
     pages: str | None,
     engine_info: dict[str, Any],
     deadline: float | None = None,
 ) -> StructureResult:
-    """Decode (in a thread: CPU-bound) then structure. Raises AppError for bad documents."""
+    """Open the document (in a thread), then decode, read and structure its pages as ``budget`` leaves room
+    (a page's pixels are let go once its blocks are known). Raises AppError for bad documents."""
     started = time.perf_counter()
-    doc = await executors.run(Work.DECODE, decode_document, data, limits, pages, deadline=deadline)
-    decoded = time.perf_counter()
-    metrics.STAGE_SECONDS.labels("decode").observe(decoded - started)
-    result = await structure_document(doc, opts, service, engine_info=engine_info, deadline=deadline)
+    source = await executors.run(Work.DECODE, open_document, data, limits, pages, deadline=deadline)
+    opened = time.perf_counter()
+    decode_ms = [(opened - started) * 1000]
+    timings: dict[str, float] = {}
+    try:
+        read = await map_pages(
+            source,
+            lambda page: _read_and_structure(page, opts, service, deadline, timings),
+            budget,
+            deadline,
+            decode_ms,
+        )
+    finally:
+        source.close()
+    metrics.STAGE_SECONDS.labels("decode").observe(decode_ms[0] / 1000)
+    result = _assemble(read, opts, engine_info, timings, (time.perf_counter() - opened) * 1000)
     result.timings_ms = {
-        "decode": round((decoded - started) * 1000, 1),
+        "decode": round(decode_ms[0], 1),
         **result.timings_ms,
         "total": round((time.perf_counter() - started) * 1000, 1),
     }

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.documents import limits_from_settings
+from app.documents.stream import PixelBudget
 from app.features.ocr.router import DOC_ERRORS
 from app.features.ocr.service import OcrOptionsDep
 from app.features.structure.pipeline import structure_bytes
@@ -66,7 +67,14 @@ async def structure(
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
         info = service.describe(opts.lang, stages=STAGES)
         return structure_bytes(
-            data, opts, service, limits=limits_from_settings(settings), pages=pages, engine_info=info, deadline=deadline
+            data,
+            opts,
+            service,
+            limits=limits_from_settings(settings),
+            budget=PixelBudget.for_request(settings),
+            pages=pages,
+            engine_info=info,
+            deadline=deadline,
         )
 
     result = await run_document_request(request, service, settings, file, work)
