@@ -22,10 +22,10 @@ resource "aws_cloudwatch_log_group" "app" {
 
 # --- GPU instances ----------------------------------------------------------------------------------
 resource "aws_launch_template" "gpu" {
-  name_prefix            = "${local.name}-gpu-"
-  description            = "ECS GPU container instances for ${local.name}"
-  image_id               = data.aws_ssm_parameter.gpu_ami.insecure_value # a public AMI id, not a secret
-  instance_type          = var.instance_type
+  name_prefix = "${local.name}-gpu-"
+  description = "ECS GPU container instances for ${local.name}"
+  image_id    = data.aws_ssm_parameter.gpu_ami.insecure_value # a public AMI id, not a secret
+  # the instance types come from the Auto Scaling group's mixed-instances policy
   ebs_optimized          = true
   update_default_version = true
   vpc_security_group_ids = [aws_security_group.instances.id]
@@ -74,11 +74,20 @@ resource "aws_launch_template" "gpu" {
   }
 }
 
+# Instances the group may need at most: every task of a full service twice while a deployment starts the
+# new tasks beside the old (deployment_maximum_percent), plus the spare that capacity_target_percent keeps.
+# With max_size equal to the task maximum, a deploy at full scale waited for GPUs that could never start.
+locals {
+  deploy_tasks     = ceil(var.max_capacity * var.deployment_maximum_percent / 100)
+  gpu_max_size     = ceil(local.deploy_tasks * 100 / var.capacity_target_percent)
+  gpu_instance_set = distinct(concat([var.instance_type], var.fallback_instance_types))
+}
+
 resource "aws_autoscaling_group" "gpu" {
   name                  = "${local.name}-gpu"
   vpc_zone_identifier   = aws_subnet.private[*].id
   min_size              = var.min_capacity
-  max_size              = var.max_capacity
+  max_size              = local.gpu_max_size
   desired_capacity      = var.min_capacity
   health_check_type     = "EC2"
   protect_from_scale_in = true # required by managed termination protection
@@ -86,9 +95,27 @@ resource "aws_autoscaling_group" "gpu" {
   metrics_granularity   = "1Minute"
   enabled_metrics       = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"]
 
-  launch_template {
-    id      = aws_launch_template.gpu.id
-    version = aws_launch_template.gpu.latest_version
+  # The preferred type first; the others when it has no capacity in a zone (GPU capacity runs out).
+  mixed_instances_policy {
+    instances_distribution {
+      on_demand_base_capacity                  = 0
+      on_demand_percentage_above_base_capacity = 100 # a task's models take minutes to load: no Spot
+      on_demand_allocation_strategy            = "prioritized"
+    }
+
+    launch_template {
+      launch_template_specification {
+        launch_template_id = aws_launch_template.gpu.id
+        version            = aws_launch_template.gpu.latest_version
+      }
+
+      dynamic "override" {
+        for_each = local.gpu_instance_set
+        content {
+          instance_type = override.value
+        }
+      }
+    }
   }
 
   tag {
@@ -122,7 +149,7 @@ resource "aws_ecs_capacity_provider" "gpu" {
 
     managed_scaling {
       status                    = "ENABLED"
-      target_capacity           = 100
+      target_capacity           = var.capacity_target_percent
       minimum_scaling_step_size = 1
       maximum_scaling_step_size = 2
       instance_warmup_period    = 300
@@ -258,9 +285,11 @@ resource "aws_ecs_service" "api" {
   enable_ecs_managed_tags           = true
   propagate_tags                    = "SERVICE"
 
-  # New task first, then the old one drains: needs a free GPU, which managed scaling provides.
+  # New task first, then the old one drains: needs a free GPU, which managed scaling provides (the
+  # group's maximum leaves room for deployment_maximum_percent of the largest service).
   deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  deployment_maximum_percent         = var.deployment_maximum_percent
+  enable_execute_command             = var.enable_ecs_exec
 
   deployment_circuit_breaker {
     enable   = true

@@ -93,6 +93,28 @@ resource "aws_iam_role" "task" {
   assume_role_policy = local.ecs_tasks_trust
 }
 
+# ECS Exec (var.enable_ecs_exec): the SSM agent in the task opens its session channels with the task role.
+resource "aws_iam_role_policy" "task_ecs_exec" {
+  count = var.enable_ecs_exec ? 1 : 0
+
+  name = "ecs-exec-session-channels"
+  role = aws_iam_role.task.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "SessionManagerChannels"
+      Effect = "Allow"
+      Action = [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ]
+      Resource = "*" # ssmmessages has no resource-level permissions
+    }]
+  })
+}
+
 resource "aws_iam_role_policy" "task_bedrock" {
   count = length(var.bedrock_model_arns) > 0 ? 1 : 0
 

@@ -40,6 +40,13 @@ resource "aws_subnet" "private" {
   cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index + 8)
 
   tags = { Name = "${local.name}-private-${local.azs[count.index]}", Tier = "private" }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.azs) == 2
+      error_message = "Fewer than 2 of the allowed availability zones offer ${var.instance_type} (${join(", ", local.gpu_azs)}): set availability_zones or instance_type."
+    }
+  }
 }
 
 resource "aws_eip" "nat" {
@@ -204,3 +211,58 @@ resource "aws_vpc_security_group_egress_rule" "instances_https" {
 
 # DNS (Route 53 Resolver), instance metadata and time sync are not filtered by security groups, so no
 # rules are needed for them.
+
+# --- VPC endpoints (var.vpc_endpoints) ----------------------------------------------------------------
+# A GPU instance pulls a multi-GB image when it starts: through the endpoints it stays off the NAT gateway
+# (no NAT data processing charge, no NAT bandwidth shared with everything else). S3 is a free gateway
+# endpoint (ECR's image layers are served from S3); the interface endpoints cost per hour and AZ.
+locals {
+  interface_endpoints = var.vpc_endpoints ? toset([
+    "ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "ecs", "ecs-agent", "ecs-telemetry",
+  ]) : toset([])
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.${var.aws_region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+
+  tags = { Name = "${local.name}-s3" }
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.interface_endpoints
+
+  vpc_id              = aws_vpc.main.id
+  service_name        = "com.amazonaws.${var.aws_region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = { Name = "${local.name}-${each.key}" }
+}
+
+resource "aws_security_group" "endpoints" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  name        = "${local.name}-endpoints"
+  description = "VPC interface endpoints: HTTPS from the private subnets only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = { Name = "${local.name}-endpoints" }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
+  for_each = var.vpc_endpoints ? toset(aws_subnet.private[*].cidr_block) : toset([])
+
+  security_group_id = aws_security_group.endpoints[0].id
+  description       = "HTTPS from the private subnets (instances and tasks)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.value
+}

@@ -38,9 +38,49 @@ variable "ecr_image" {
 }
 
 variable "instance_type" {
-  description = "EC2 instance type of the GPU Auto Scaling group (one GPU per task)."
+  description = "Preferred EC2 instance type of the GPU Auto Scaling group (one GPU per task); the zones are chosen where it is offered."
   type        = string
   default     = "g4dn.xlarge"
+}
+
+variable "fallback_instance_types" {
+  description = "Further single-GPU instance types the Auto Scaling group may launch, in order of preference, when the preferred one has no capacity (a mixed-instances policy). Each must fit task_cpu/task_memory and run the ECS GPU AMI. Empty: the preferred type only."
+  type        = list(string)
+  default     = ["g5.xlarge", "g6.xlarge"]
+}
+
+variable "capacity_target_percent" {
+  description = "Managed scaling target: the share of GPU instances the tasks should fill. Below 100 keeps spare instances booted (a deploy or a scale-out does not wait minutes for a GPU instance), at their cost; 100 runs no spare."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.capacity_target_percent >= 50 && var.capacity_target_percent <= 100
+    error_message = "capacity_target_percent must be between 50 and 100."
+  }
+}
+
+variable "deployment_maximum_percent" {
+  description = "Tasks a deployment may run at once, in percent of the desired count (new tasks start before old ones stop: 100 % healthy is kept). The GPU Auto Scaling group's maximum leaves room for them."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.deployment_maximum_percent > 100 && var.deployment_maximum_percent <= 200
+    error_message = "deployment_maximum_percent must be above 100 (a deploy needs room for one new task) and at most 200."
+  }
+}
+
+variable "vpc_endpoints" {
+  description = "Private VPC endpoints (S3 gateway; ECR, CloudWatch Logs, SSM, Secrets Manager, ECS interface endpoints): image pulls and logs stay off the NAT gateway. About 8 interface endpoints x 2 AZs x USD 0.013/h (~USD 150/month) against NAT data processing of every multi-GB image pull."
+  type        = bool
+  default     = true
+}
+
+variable "enable_ecs_exec" {
+  description = "Allow `aws ecs execute-command` into the tasks (SSM Session Manager; every session is logged by CloudTrail). Off by default."
+  type        = bool
+  default     = false
 }
 
 variable "desired_capacity" {
@@ -61,7 +101,7 @@ variable "min_capacity" {
 }
 
 variable "max_capacity" {
-  description = "Maximum number of tasks and of GPU instances."
+  description = "Maximum number of tasks (service autoscaling). The GPU Auto Scaling group may hold more instances while a deployment runs new tasks beside the old (deployment_maximum_percent) and for the headroom of capacity_target_percent."
   type        = number
   default     = 3
 
@@ -162,10 +202,17 @@ variable "auth_mode" {
 }
 
 variable "api_key" {
-  description = "Initial API key (comma-separated list allowed) stored as an SSM SecureString when auth_mode = api-key. Leave null to generate one; rotate later with aws ssm put-parameter (Terraform ignores later value changes)."
+  description = "Initial API key (comma-separated list allowed) written to an SSM SecureString when auth_mode = api-key, write-only: it never lands in the plan or the state. Leave null to generate one (read it with aws ssm get-parameter --with-decryption); rotate later with aws ssm put-parameter (bump api_key_version to have Terraform write var.api_key again)."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "api_key_version" {
+  description = "Bump to make Terraform write the API key parameter again (var.api_key, or a newly generated key)."
+  type        = number
+  default     = 1
 }
 
 variable "allowed_origins" {
@@ -316,12 +363,12 @@ variable "bedrock_model_arns" {
 }
 
 variable "availability_zones" {
-  description = "Exactly 2 AZs to use (pick ones that offer the GPU instance type); empty takes the first 2 available of the region's a-d zones."
+  description = "Zones allowed (2 or more); empty allows the region's a-d zones. Of the allowed zones, the first 2 by name that offer instance_type are used; a plan with fewer fails."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) == 2
-    error_message = "availability_zones: give exactly 2 AZs, or leave empty."
+    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) >= 2
+    error_message = "availability_zones: give at least 2 AZs, or leave empty."
   }
 }

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.7.0"
+  required_version = ">= 1.11.0" # write-only attributes (the API key never lands in the state)
 
   required_providers {
     aws = {
@@ -7,10 +7,6 @@ terraform {
       version = "~> 5.100"
     }
   }
-
-  # Partial configuration: bucket, key, region and dynamodb_table come from -backend-config at init
-  # (see TUTORIAL-DEPLOY.md). Nothing account-specific is committed.
-  backend "s3" {}
 }
 
 provider "aws" {

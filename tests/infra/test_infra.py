@@ -111,8 +111,9 @@ def test_terraform_has_required_outputs_and_variables() -> None:
         "certificate_arn",
     ):
         assert name in variables, name
-    backend = (TF_DIR / "versions.tf").read_text()
-    assert re.search(r'backend "s3" \{\}', backend), "partial S3 backend expected"
+    backend = (TF_DIR / "backend.tf").read_text()
+    assert re.search(r'backend "s3" \{\}', backend), "partial S3 backend expected in backend.tf"
+    assert "backend" not in (TF_DIR / "versions.tf").read_text(), "one backend block, in backend.tf"
 
 
 def test_dockerfiles_use_the_ci_install_step() -> None:
@@ -172,3 +173,19 @@ def test_tutorial_matches_the_code() -> None:
 def _tfvars_blocks(text: str) -> str:
     """Contents of the ```hcl blocks that write terraform.tfvars."""
     return "\n".join(re.findall(r"```hcl\n(.*?)```", text, re.DOTALL))
+
+
+def test_task_lists_exist_and_name_real_targets() -> None:
+    """tasks/: the deployment, GPU verification and split-model-server checklists; every `make` target they
+    name exists, every link to a file of the repository resolves."""
+    tasks = ROOT / "tasks"
+    for name in ("README.md", "deployment.md", "gpu-verification.md", "split-model-server.md"):
+        assert (tasks / name).is_file(), name
+    targets = _make_targets() | {"gpu-verify", "test", "run"}
+    for path in tasks.glob("*.md"):
+        text = path.read_text()
+        named = set(re.findall(r"\bmake ([a-z][a-z0-9-]+)", text))
+        assert named <= targets, (path.name, named - targets)
+        for link in re.findall(r"\]\(([^)#]+)\)", text):
+            if not link.startswith("http"):
+                assert (path.parent / link).resolve().exists(), (path.name, link)

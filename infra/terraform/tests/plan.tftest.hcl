@@ -16,6 +16,11 @@ mock_provider "aws" {
   }
 
   override_data {
+    target = data.aws_ec2_instance_type_offerings.gpu
+    values = { locations = ["ap-northeast-2c", "ap-northeast-2a"] }
+  }
+
+  override_data {
     target = data.aws_caller_identity.current
     values = { account_id = "123456789012" }
   }
@@ -104,8 +109,44 @@ run "defaults_api_key_http" {
   }
 
   assert {
-    condition     = aws_launch_template.gpu.instance_type == "g4dn.xlarge"
-    error_message = "default instance type is g4dn.xlarge"
+    condition     = [for o in aws_autoscaling_group.gpu.mixed_instances_policy[0].launch_template[0].override : o.instance_type] == ["g4dn.xlarge", "g5.xlarge", "g6.xlarge"]
+    error_message = "the group launches g4dn.xlarge first, g5/g6 when it has no capacity"
+  }
+
+  assert {
+    condition     = aws_autoscaling_group.gpu.mixed_instances_policy[0].instances_distribution[0].on_demand_percentage_above_base_capacity == 100
+    error_message = "GPU instances are on-demand"
+  }
+
+  # 3 tasks at most, deployments run up to 200 % of them (6), and managed scaling keeps 10 % spare: 7
+  assert {
+    condition     = aws_autoscaling_group.gpu.max_size == 7 && aws_appautoscaling_target.api.max_capacity == 3
+    error_message = "the GPU group must hold a deployment of the largest service beside the old tasks, plus headroom"
+  }
+
+  assert {
+    condition     = aws_ecs_capacity_provider.gpu.auto_scaling_group_provider[0].managed_scaling[0].target_capacity == 90
+    error_message = "managed scaling keeps headroom by default"
+  }
+
+  assert {
+    condition     = aws_ecs_service.api.enable_execute_command == false && length(aws_iam_role_policy.task_ecs_exec) == 0
+    error_message = "ECS Exec is off by default"
+  }
+
+  assert {
+    condition     = length(aws_vpc_endpoint.s3) == 1 && aws_vpc_endpoint.s3[0].vpc_endpoint_type == "Gateway"
+    error_message = "S3 gateway endpoint (image layers come from S3)"
+  }
+
+  assert {
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "ecs", "ecs-agent", "ecs-telemetry"]) && alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled && e.vpc_endpoint_type == "Interface"])
+    error_message = "interface endpoints for ECR, logs, SSM, Secrets Manager and ECS, with private DNS"
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.api_key[0].value_wo == null && aws_ssm_parameter.api_key[0].value_wo_version == 1
+    error_message = "the API key is write-only: neither the plan nor the state holds it"
   }
 
   assert {
@@ -209,4 +250,54 @@ run "rejects_untagged_image" {
   }
 
   expect_failures = [var.ecr_image]
+}
+
+run "deploys_fit_at_full_scale_without_headroom" {
+  command = plan
+
+  variables {
+    max_capacity               = 4
+    capacity_target_percent    = 100
+    deployment_maximum_percent = 150
+    fallback_instance_types    = []
+    vpc_endpoints              = false
+    enable_ecs_exec            = true
+    api_key                    = "given-key-0123456789"
+  }
+
+  assert {
+    condition     = aws_autoscaling_group.gpu.max_size == 6 && aws_ecs_service.api.deployment_maximum_percent == 150
+    error_message = "4 tasks deployed at 150 % need 6 GPU instances"
+  }
+
+  assert {
+    condition     = [for o in aws_autoscaling_group.gpu.mixed_instances_policy[0].launch_template[0].override : o.instance_type] == ["g4dn.xlarge"]
+    error_message = "without fallbacks only the preferred type"
+  }
+
+  assert {
+    condition     = length(aws_vpc_endpoint.s3) == 0 && length(aws_vpc_endpoint.interface) == 0 && length(aws_security_group.endpoints) == 0
+    error_message = "vpc_endpoints = false creates no endpoint"
+  }
+
+  assert {
+    condition     = aws_ecs_service.api.enable_execute_command && length(aws_iam_role_policy.task_ecs_exec) == 1
+    error_message = "enable_ecs_exec turns ECS Exec on with the task role's session channels"
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.api_key[0].value_wo == null
+    error_message = "a given API key is not kept in the plan either"
+  }
+}
+
+run "zones_without_the_gpu_type_are_refused" {
+  command = plan
+
+  override_data {
+    target = data.aws_ec2_instance_type_offerings.gpu
+    values = { locations = ["ap-northeast-2a"] }
+  }
+
+  expect_failures = [aws_subnet.private]
 }
