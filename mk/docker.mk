@@ -12,7 +12,7 @@ DOCKER_AUTH_MODE   ?= api-key
 DOCKER_API_KEY     ?= $(or $(API_KEY),local-dev-key)
 DOCKER_RUN_ARGS    ?=
 PADDLE_WHEEL_INDEX ?= https://www.paddlepaddle.org.cn/packages/stable/cu126/
-PADDLE_VERSION     ?= 3.2.0
+PADDLE_VERSION     ?= 3.3.0
 # languages whose Tesseract data the image installs and serves (OCR_LANGUAGES in the image), e.g. th,ru or all
 DOCKER_LANGUAGES   ?= korean,en
 

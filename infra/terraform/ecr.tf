@@ -1,3 +1,5 @@
+# Tags are IMMUTABLE: a tag (deploy.yml tags with the commit SHA) always names the image that was tested.
+# deploy.yml therefore checks describe-images first and deploys an existing tag again instead of pushing it.
 resource "aws_ecr_repository" "app" {
   name                 = local.name
   image_tag_mutability = "IMMUTABLE"

@@ -1,11 +1,27 @@
 # Role for .github/workflows/deploy.yml, assumed through GitHub's OIDC provider: no long-lived keys.
 # It may push to this ECR repository, register task definition revisions of this family, pass the two
 # task roles to ECS and update this one service.
+#
+# Trust: exactly this repository and this environment (github_deploy_ref), no wildcards. GitHub sends the
+# sub claim in one of two forms, both listed under StringEquals (a list there means "any of these, exactly"):
+#   repo:OWNER/NAME:environment:production                    (repositories created before July 2026)
+#   repo:OWNER@OWNER_ID/NAME@REPO_ID:environment:production   (immutable form, newer repositories; needs
+#                                                             github_repository_owner_id and github_repository_id)
 locals {
   github_enabled      = var.github_repository != null
   github_oidc_url     = "token.actions.githubusercontent.com"
   github_provider_arn = var.github_oidc_provider_arn != null ? var.github_oidc_provider_arn : try(aws_iam_openid_connect_provider.github[0].arn, null)
-  ecs_service_arn     = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:service/${aws_ecs_cluster.main.name}/${local.name}-api"
+  github_repo_parts   = split("/", coalesce(var.github_repository, "none/none"))
+  github_subjects = compact([
+    "repo:${coalesce(var.github_repository, "none/none")}:${var.github_deploy_ref}",
+    var.github_repository_owner_id != null && var.github_repository_id != null ? format(
+      "repo:%s@%d/%s@%d:%s",
+      local.github_repo_parts[0], var.github_repository_owner_id,
+      local.github_repo_parts[1], var.github_repository_id,
+      var.github_deploy_ref,
+    ) : "",
+  ])
+  ecs_service_arn = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:service/${aws_ecs_cluster.main.name}/${local.name}-api"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -29,11 +45,23 @@ resource "aws_iam_role" "github_deploy" {
       Condition = {
         StringEquals = {
           "${local.github_oidc_url}:aud" = "sts.amazonaws.com"
-          "${local.github_oidc_url}:sub" = "repo:${coalesce(var.github_repository, "none/none")}:${var.github_deploy_ref}"
+          "${local.github_oidc_url}:sub" = local.github_subjects
         }
       }
     }]
   })
+
+  # StringEquals compares literally (a * or ? would match only itself), so these keep the names exact.
+  lifecycle {
+    precondition {
+      condition     = (var.github_repository_owner_id == null) == (var.github_repository_id == null)
+      error_message = "Set both github_repository_owner_id and github_repository_id (the immutable sub claim needs both), or neither."
+    }
+    precondition {
+      condition     = can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", coalesce(var.github_repository, "none/none")))
+      error_message = "github_repository must be OWNER/NAME: the role trusts one repository."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "github_deploy" {
