@@ -27,6 +27,7 @@ from app.http.errors import install_error_handlers
 from app.http.guard import RequestGuard
 from app.http.middleware import RequestContextMiddleware
 from app.observability import metrics
+from app.observability.emf import emitter_for
 from app.serving.service import EngineFactory, Service
 from app.web import mount_web
 
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
         service: Service = app.state.service
         app.state.jwks = await create_jwks_cache(settings)
         await service.start()
+        emf = emitter_for(settings.emf_metrics_interval_s, service.admission.snapshot)  # None when off
+        if emf is not None:
+            emf.start()
         log.info(
             "service started",
             extra={"version": __version__, "auth_mode": settings.auth_mode.value, "device": settings.ocr_device},
@@ -63,6 +67,8 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
             yield
         finally:
             await service.drain(settings.shutdown_grace_s)
+            if emf is not None:
+                await emf.stop()
             await service.stop()
             if app.state.jwks is not None:
                 await app.state.jwks.aclose()
@@ -99,7 +105,8 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.include_router(ocr.router)
     app.include_router(structure.router)
     app.include_router(extraction.router)
-    app.include_router(jobs.router)
+    if settings.jobs_backend != "off":  # JOBS_BACKEND=off: no /jobs routes, no job backend (its lifespan)
+        app.include_router(jobs.router)
     app.include_router(languages.router)
     app.include_router(debug.router)
     _mount_docs(app)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # CloudWatch EMF: every this many seconds one JSON line with the admission queue's occupancy (0 = off;
+    # app/observability/emf.py). Terraform sets it on ECS, where alarms and autoscaling read the metric.
+    emf_metrics_interval_s: float = Field(0.0, ge=0)
     preload_models: bool = True
     shutdown_grace_s: float = Field(30.0, ge=0)
     drain_delay_s: float = Field(1.0, ge=0)
@@ -178,7 +181,8 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / ".data"
     # `local`: jobs run on this process's engine workers, state in SQLite + files under DATA_DIR/jobs.
     # `celery`: Celery workers (Redis broker), files in S3 (JOBS_BUCKET), state in DATABASE_URL.
-    jobs_backend: Literal["local", "celery"] = "local"
+    # `off`: no /jobs routes at all (404, not in the OpenAPI schema) and no job backend is started.
+    jobs_backend: Literal["local", "celery", "off"] = "local"
     job_ttl_hours: float = Field(72.0, gt=0)  # finished jobs (record, files, result) are deleted after this
     jobs_max_pages: int = Field(500, gt=0)  # pages per job (all files together)
     jobs_max_upload_mb: float = Field(200.0, gt=0)  # per file

@@ -39,6 +39,8 @@ from app.documents.types import Document, Limits, Outline, Page
 log = logging.getLogger(__name__)
 # how often a caller waiting for a render looks whether its request is still there
 _ABANDON_CHECK_S = 0.1
+# longest wait for a new worker process to be ready
+_START_TIMEOUT_S = 60.0
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs in the worker process
@@ -51,6 +53,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:  # pragma: no cover - runs
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from app.documents.pdf import open_pdf, pdf_outline, render_pdf_page
 
+    conn.send("ready")  # imports done: from here on, a render's time is the render's alone
     held: Any = None  # the open document of the last key
     while True:
         try:
@@ -99,6 +102,15 @@ class _Worker:
         self.process.start()
         child.close()
         self.holds: str | None = None  # key of the document the worker has open
+        # a new process imports PDFium and the decoder first (about a second; much more on a loaded
+        # machine): that start is not counted against the first render's timeout
+        try:
+            ready = self.conn.poll(_START_TIMEOUT_S) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise AppError(ErrorCode.TIMEOUT, "A PDF renderer could not be started; try again.")
 
     def kill(self) -> None:
         self.process.kill()

@@ -39,6 +39,9 @@ resource "aws_lb_target_group" "api" {
   target_type          = "ip"
   vpc_id               = aws_vpc.main.id
   deregistration_delay = var.deregistration_delay
+  # A request is 1-50 pages: round robin piles long requests on one task while another idles. Each
+  # request goes to the target with the fewest requests in flight instead.
+  load_balancing_algorithm_type = "least_outstanding_requests"
 
   # Readiness: /health is 200 only once the models are loaded (503 while loading or draining).
   # Model preload time is covered by the ECS service's health_check_grace_period_seconds.

@@ -77,8 +77,9 @@ resource "aws_launch_template" "gpu" {
 # Instances the group may need at most: every task of a full service twice while a deployment starts the
 # new tasks beside the old (deployment_maximum_percent), plus the spare that capacity_target_percent keeps.
 # With max_size equal to the task maximum, a deploy at full scale waited for GPUs that could never start.
+# The Celery workers (jobs.tf) take one GPU instance each too; they are replaced without a surge.
 locals {
-  deploy_tasks     = ceil(var.max_capacity * var.deployment_maximum_percent / 100)
+  deploy_tasks     = ceil(var.max_capacity * var.deployment_maximum_percent / 100) + (local.jobs_celery ? var.jobs_worker_count : 0)
   gpu_max_size     = ceil(local.deploy_tasks * 100 / var.capacity_target_percent)
   gpu_instance_set = distinct(concat([var.instance_type], var.fallback_instance_types))
 }
@@ -194,12 +195,15 @@ locals {
       FORWARDED_ALLOW_IPS = join(",", aws_subnet.public[*].cidr_block)
       # the ALB, not the task, must close idle connections (else it may send on a closing one: 502)
       KEEP_ALIVE_S = tostring(var.alb_idle_timeout + 5)
+      # queue occupancy as EMF log lines: the metric of the queue alarm and of autoscaling (autoscaling.tf)
+      EMF_METRICS_INTERVAL_S = tostring(var.emf_metrics_interval_seconds)
     },
     local.cognito_enabled ? {
       COGNITO_ISSUER   = local.cognito_issuer
       COGNITO_AUDIENCE = aws_cognito_user_pool_client.api[0].id
     } : {},
     var.app_environment,
+    local.jobs_environment, # jobs.tf, last: the JOBS_* the stores were built for win over app_environment
   )
 
   container_definition = {
@@ -216,7 +220,10 @@ locals {
 
     environment = [for k in sort(keys(local.app_environment)) : { name = k, value = local.app_environment[k] }]
 
-    secrets = local.api_key_enabled ? [{ name = "API_KEY", valueFrom = aws_ssm_parameter.api_key[0].arn }] : []
+    secrets = concat(
+      local.api_key_enabled ? [{ name = "API_KEY", valueFrom = aws_ssm_parameter.api_key[0].arn }] : [],
+      local.jobs_secrets, # jobs.tf: DATABASE_URL, REDIS_URL (celery mode)
+    )
 
     # Liveness only: the ALB owns readiness (/health). A task that is loading or draining answers 503 on
     # /health but is alive, and must not be killed for it.

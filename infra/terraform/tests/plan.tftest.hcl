@@ -118,9 +118,10 @@ run "defaults_api_key_http" {
     error_message = "GPU instances are on-demand"
   }
 
-  # 3 tasks at most, deployments run up to 200 % of them (6), and managed scaling keeps 10 % spare: 7
+  # 3 tasks at most, deployments run up to 200 % of them (6), one Celery worker (7), and managed scaling
+  # keeps 10 % spare: 8
   assert {
-    condition     = aws_autoscaling_group.gpu.max_size == 7 && aws_appautoscaling_target.api.max_capacity == 3
+    condition     = aws_autoscaling_group.gpu.max_size == 8 && aws_appautoscaling_target.api.max_capacity == 3
     error_message = "the GPU group must hold a deployment of the largest service beside the old tasks, plus headroom"
   }
 
@@ -217,7 +218,7 @@ run "https_cognito_github" {
   }
 
   assert {
-    condition     = length(local.container_definition.secrets) == 0
+    condition     = !contains([for s in local.container_definition.secrets : s.name], "API_KEY")
     error_message = "no API_KEY secret in cognito mode"
   }
 
@@ -263,6 +264,7 @@ run "deploys_fit_at_full_scale_without_headroom" {
     vpc_endpoints              = false
     enable_ecs_exec            = true
     api_key                    = "given-key-0123456789"
+    jobs_backend               = "off"
   }
 
   assert {

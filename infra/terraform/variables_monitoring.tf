@@ -1,0 +1,69 @@
+# ---------------------------------------------------------------------------------------------------
+# Monitoring and autoscaling on the service's own signals (monitoring.tf, autoscaling.tf)
+# ---------------------------------------------------------------------------------------------------
+variable "emf_metrics_interval_seconds" {
+  description = "EMF_METRICS_INTERVAL_S of the task: seconds between the app's queue-occupancy EMF log lines (OCRService namespace). Autoscaling and the queue alarm read them, so it cannot be 0 here."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.emf_metrics_interval_seconds >= 1 && var.emf_metrics_interval_seconds <= 60
+    error_message = "emf_metrics_interval_seconds must be between 1 and 60 (the alarms and the scaling policy use 1-minute periods)."
+  }
+}
+
+variable "alarm_gpu_memory_percent" {
+  description = "Alarm when GPU memory in use (nvidia_smi_memory_used / nvidia_smi_memory_total, largest user over smallest card of the group) stays above this percentage."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alarm_gpu_memory_percent > 0 && var.alarm_gpu_memory_percent <= 100
+    error_message = "alarm_gpu_memory_percent must be in (0, 100]."
+  }
+}
+
+variable "alarm_429_count" {
+  description = "Alarm when the app answers more than this many 429s (queue full: load shed) in 5 minutes (access-log metric filter)."
+  type        = number
+  default     = 20
+}
+
+variable "alarm_queue_occupancy_percent" {
+  description = "Alarm when a task's admission queue occupancy (OCRService QueueOccupancy, Maximum) stays above this percentage; 100 % means new requests get 429."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.alarm_queue_occupancy_percent > 0 && var.alarm_queue_occupancy_percent <= 100
+    error_message = "alarm_queue_occupancy_percent must be in (0, 100]."
+  }
+}
+
+variable "alarm_elb_5xx_count" {
+  description = "Alarm when the load balancer itself answers more than this many 5xx (HTTPCode_ELB_5XX_Count: no healthy target, target reset or timed out) in 5 minutes."
+  type        = number
+  default     = 10
+}
+
+variable "autoscaling_queue_occupancy_target" {
+  description = "Target tracking: average admission queue occupancy (%) per task. With the defaults (MAX_CONCURRENT_REQUESTS 8, QUEUE_MAX_SIZE 32) 25 % is every slot busy and 2 requests waiting."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.autoscaling_queue_occupancy_target > 0 && var.autoscaling_queue_occupancy_target < 100
+    error_message = "autoscaling_queue_occupancy_target must be in (0, 100): at 100 % the tasks already shed load."
+  }
+}
+
+variable "autoscaling_gpu_utilization_target" {
+  description = "Target tracking (scale out only): average GPU utilisation (%) of the group (CWAgent nvidia_smi_utilization_gpu)."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.autoscaling_gpu_utilization_target > 0 && var.autoscaling_gpu_utilization_target <= 100
+    error_message = "autoscaling_gpu_utilization_target must be in (0, 100]."
+  }
+}
