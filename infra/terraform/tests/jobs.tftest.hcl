@@ -1,34 +1,9 @@
 # Plan-level checks of the /jobs stores (jobs.tf) with a mocked AWS provider: no credentials, no network.
 #   terraform -chdir=infra/terraform test     (infra/ci-checks.sh runs it as step "test")
 
+# the data sources' values, shared by every test file: tests/mocks/aws.tfmock.hcl
 mock_provider "aws" {
-  override_data {
-    target = data.aws_ssm_parameter.gpu_ami
-    values = {
-      value          = "ami-0123456789abcdef0"
-      insecure_value = "ami-0123456789abcdef0"
-    }
-  }
-
-  override_data {
-    target = data.aws_availability_zones.available
-    values = { names = ["ap-northeast-2c", "ap-northeast-2a"] }
-  }
-
-  override_data {
-    target = data.aws_ec2_instance_type_offerings.gpu
-    values = { locations = ["ap-northeast-2c", "ap-northeast-2a"] }
-  }
-
-  override_data {
-    target = data.aws_caller_identity.current
-    values = { account_id = "123456789012" }
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
