@@ -59,7 +59,7 @@ def test_health_docs_and_auth_envelope(live_server: LiveServer) -> None:
     body = h.json()
     assert body["status"] == "ok" and body["models_loaded"] is True
     assert body["version"]["compiled_with_cuda"] is False and body["version"]["device"] == "cpu"
-    assert body["version"]["paddleocr"] and body["version"]["onnxruntime"]
+    assert body["version"]["paddleocr"] and body["version"]["onnxruntime"] and body["version"]["openvino"]
     assert httpx.get(url + "/health/live").json() == {"status": "alive"}
 
     # unauthenticated /ocr: 401 with the envelope and the request id header
@@ -102,6 +102,12 @@ def test_debug_paddle_runs_a_real_check(live_server: LiveServer) -> None:
     assert body["run_check"] is True
     assert body["compiled_with_cuda"] is False and body["device"] == "cpu" and body["gpu"] is None
     assert body["backend"] == "onnxruntime"
+    # ... whose ONNX models run on OpenVINO's CPU plugin, recognizers at the CPU's fastest exact-enough
+    # arithmetic, the detector at float32
+    assert body["engines"]["default"]["backend"] == "openvino"
+    v = body["versions"]
+    assert v["cpu_runtime"] == "openvino" and v["openvino"]
+    assert v["openvino_precision"] in ("bf16", "f32") and v["openvino_det_precision"] == "f32"
     assert body["run_check_ms"] > 0
     # the CPU defaults: one single-threaded detection worker per core, two recognition workers, ORT arena on
     cores = os.cpu_count() or 1
@@ -109,6 +115,7 @@ def test_debug_paddle_runs_a_real_check(live_server: LiveServer) -> None:
     assert rt["mode"] == "in-process"
     assert rt["workers"] == {"det": cores, "rec": min(2, cores)}
     assert rt["cpu_threads_per_session"] == 1 and rt["cpu_mem_arena"] is True and rt["det_trim_borders"] is True
+    assert rt["cpu_runtime"] == "openvino"
     assert rt["batch"]["det"] == 1 and rt["max_concurrent_requests"] == 8 and rt["queue_max_size"] == 32
 
 

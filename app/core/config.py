@@ -137,6 +137,17 @@ class Settings(BaseSettings):
     # allocated (and page-faulted) afresh each time: +15% pages/s on 2 cores for up to about 1.3 GB more RSS
     # (mostly the detection workers' buffers for A4 pages; docs/performance.md)
     ocr_cpu_mem_arena: bool = True
+    # what runs the ONNX models (detection, recognition, page orientation) on the CPU: OpenVINO's CPU
+    # plugin or ONNX Runtime (app/engines/openvino.py; docs/performance.md has the numbers). GPUs and
+    # OCR_ENGINE_BACKEND=paddle are not affected.
+    ocr_cpu_runtime: Literal["onnxruntime", "openvino"] = "openvino"
+    # OpenVINO's arithmetic for the recognizers: auto = bfloat16 where the CPU has bf16 units (AMX /
+    # AVX-512 BF16), else float32. Same CER on every evaluation set, 2.7x faster recognition with AMX.
+    ocr_openvino_precision: Literal["auto", "f32", "bf16"] = "auto"
+    # ... and for the text detector: float32 by default, because its boxes are cuts on a probability map
+    # and bfloat16 moved them (one public test image lost a box; real-set CER unchanged); auto/bf16 gives
+    # +34% pages/s on a dense Korean page with AMX (docs/performance.md)
+    ocr_openvino_det_precision: Literal["auto", "f32", "bf16"] = "f32"
     # detect text only inside a page's uniform border (white margins, blank bottoms) plus a margin: same
     # lines, less detection time on pages that are mostly margin; blank pages skip detection
     ocr_det_trim_borders: bool = True

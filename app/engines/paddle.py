@@ -6,6 +6,8 @@ Built on ``paddleocr.TextDetection`` / ``TextRecognition`` / ``DocImgOrientation
 Backends:
 - ``onnxruntime`` (default, offline): ONNX model dirs from scripts/fetch_models.py, CPU (or GPU with
   onnxruntime-gpu). ``engine_config`` is the flat ONNX Runtime dict (threads, memory arena).
+  With ``OCR_CPU_RUNTIME=openvino`` the same ONNX files run on OpenVINO's CPU plugin instead
+  (app/engines/openvino.py; the engine then reports backend ``openvino``).
 - ``paddle`` (production): Paddle-format model dirs, needs paddlepaddle / paddlepaddle-gpu; device
   ``gpu:0`` on a GPU host.
 
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from app.engines import openvino
 from app.engines.base import EngineInfo, EngineLoadError, Quad, Recognized
 from app.engines.crops import align_box, content_box, order_quad, to_bgr, union_box
 from app.engines.models import ModelRef
@@ -84,6 +87,30 @@ def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] |
         ) from exc
 
 
+CPU_RUNTIMES = ("onnxruntime", "openvino")
+
+
+def use_cpu_runtime(
+    predictor: Any, model: ModelRef, *, device: str, cpu_threads: int, runtime: str, precision: str
+) -> str:
+    """Put a freshly built ``paddleocr`` module object on the chosen CPU runtime; returns the backend
+    name the engine reports. Only ONNX models on the CPU change runtime: Paddle-format models, GPUs
+    and hub models (no local ONNX file) keep the backend they were built with."""
+    if runtime not in CPU_RUNTIMES:
+        raise EngineLoadError(f"unknown CPU runtime {runtime!r} (use one of {', '.join(CPU_RUNTIMES)})")
+    if runtime == "onnxruntime" or model.backend != "onnxruntime" or device != "cpu" or model.path is None:
+        return model.backend
+    openvino.install(predictor, model.path, threads=cpu_threads, precision=precision)
+    return "openvino"
+
+
+def configured_backend(engine_backend: str, device: str, runtime: str) -> str:
+    """The backend a locally loaded model of these settings reports (for engines not built here)."""
+    if engine_backend == "onnxruntime" and device == "cpu" and runtime == "openvino":
+        return "openvino"
+    return engine_backend
+
+
 def _score(value: Any) -> float:
     try:
         f = float(value)
@@ -114,6 +141,8 @@ class PaddleTextDetector:
         device: str = "cpu",
         cpu_threads: int = 0,
         mem_arena: bool = False,
+        runtime: str = "onnxruntime",
+        precision: str = "auto",
         limit_type: str = "min",
         limit_side_len: int = 64,
         max_side_limit: int = 4000,
@@ -133,9 +162,12 @@ class PaddleTextDetector:
             "unclip_ratio": unclip_ratio,
         }
         self._predictor = _create(TextDetection, "text detection", kwargs, extra)
+        backend = use_cpu_runtime(
+            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision=precision
+        )
         self._max_side_limit = max_side_limit
         self._trim_borders = trim_borders
-        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"det": model.name})
+        self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"det": model.name})
 
     def detect(self, images: Sequence[np.ndarray]) -> list[list[Quad]]:
         out: list[list[Quad]] = [[] for _ in images]
@@ -189,16 +221,21 @@ class PaddleTextRecognizer:
         device: str = "cpu",
         cpu_threads: int = 0,
         mem_arena: bool = False,
+        runtime: str = "onnxruntime",
+        precision: str = "auto",
         max_batch: int | None = None,
     ) -> None:
         from paddleocr import TextRecognition
 
         kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         self._predictor = _create(TextRecognition, "text recognition", kwargs)
+        backend = use_cpu_runtime(
+            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision=precision
+        )
         if max_batch is None:
             max_batch = CPU_REC_BATCH if device == "cpu" else GPU_REC_BATCH
         self.max_batch = max(1, int(max_batch))
-        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"rec": model.name})
+        self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"rec": model.name})
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
         results: list[Recognized] = [Recognized("", 0.0)] * len(crops)
@@ -230,6 +267,8 @@ class PaddleOrientationClassifier:
         device: str = "cpu",
         cpu_threads: int = 0,
         mem_arena: bool = False,
+        runtime: str = "onnxruntime",
+        precision: str = "auto",
         max_batch: int = 8,
         min_score: float = 0.75,
     ) -> None:
@@ -237,9 +276,14 @@ class PaddleOrientationClassifier:
 
         kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         self._predictor = _create(DocImgOrientationClassification, "document orientation", kwargs)
+        # always float32: the answer is a cut on the top score, and bfloat16 moved a real receipt photo's
+        # score across it (0.73 -> 0.78, turned upside down); one 224x224 inference per page costs little
+        backend = use_cpu_runtime(
+            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision="f32"
+        )
         self.max_batch = max(1, int(max_batch))
         self.min_score = min_score
-        self.info = EngineInfo(name=NAME, backend=model.backend, device=device, models={"orientation": model.name})
+        self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"orientation": model.name})
 
     def classify_scored(self, images: Sequence[np.ndarray]) -> list[tuple[int, float]]:
         """(angle, score) per image, without the ``min_score`` cut."""

@@ -35,6 +35,7 @@ import numpy as np
 from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
+from app.engines import openvino
 from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer, close_engine
 from app.engines.crops import crop_quad
 from app.engines.ensemble import SecondOpinion
@@ -44,6 +45,7 @@ from app.engines.paddle import (
     PaddleOrientationClassifier,
     PaddleTextDetector,
     PaddleTextRecognizer,
+    configured_backend,
 )
 from app.engines.preprocess import Preprocessed
 from app.engines.script_readers import ScriptReaders, check_language_data
@@ -135,7 +137,7 @@ class Engines:
         return self.settings.ocr_det_model
 
     def _det_backend(self) -> str:
-        return self._detector.info.backend if self._detector is not None else self.settings.ocr_engine_backend
+        return self._detector.info.backend if self._detector is not None else _backend(self.settings)
 
     def _rec_info_for(self, lang: str) -> tuple[str, str, dict[str, str]]:
         """(name, backend, models) of the recognizer serving ``lang`` (from settings if not built here):
@@ -153,8 +155,8 @@ class Engines:
             models = {"rec": self.settings.ocr_korean_rec_model}
             if self.settings.ocr_korean_second_opinion == TESSERACT:
                 models["rec_second_opinion"] = f"tesseract:{TESSERACT_LANG}"
-            return "paddleocr", self.settings.ocr_engine_backend, models
-        return "paddleocr", self.settings.ocr_engine_backend, {"rec": self.settings.ocr_rec_model}
+            return "paddleocr", _backend(self.settings), models
+        return "paddleocr", _backend(self.settings), {"rec": self.settings.ocr_rec_model}
 
     def describe(self, lang: str) -> dict[str, Any]:
         """What answered a request in ``lang``: {"name", "backend", "device", "models": {"det", "rec"}}."""
@@ -260,14 +262,34 @@ def _versions(settings: Settings) -> dict[str, Any]:
         "paddlex": _dist_version("paddlex"),
         "paddle": paddle_version,
         "onnxruntime": ort_version,
+        "openvino": _dist_version("openvino"),
         "tesseract": tesseract,
         "compiled_with_cuda": compiled_with_cuda,
         "device": settings.ocr_device,
         "backend": settings.ocr_engine_backend,
+        "cpu_runtime": settings.ocr_cpu_runtime,
+        "openvino_precision": _openvino_precision(settings, settings.ocr_openvino_precision),
+        "openvino_det_precision": _openvino_precision(settings, settings.ocr_openvino_det_precision),
     }
 
 
+def _openvino_precision(settings: Settings, precision: str) -> str | None:
+    """The arithmetic OpenVINO uses for these CPU models (None when it does not run them)."""
+    if settings.ocr_cpu_runtime != "openvino" or settings.ocr_engine_backend != "onnxruntime":
+        return None
+    if settings.ocr_device != "cpu":
+        return None
+    try:
+        return openvino.resolve_precision(precision)
+    except EngineLoadError:
+        return None
+
+
 # ---------------------------------------------------------------- building
+
+
+def _backend(settings: Settings) -> str:
+    return configured_backend(settings.ocr_engine_backend, settings.ocr_device, settings.ocr_cpu_runtime)
 
 
 def _rec_batch(settings: Settings) -> int:
@@ -283,6 +305,8 @@ def _paddle_kwargs(settings: Settings) -> dict[str, Any]:
         "device": settings.ocr_device,
         "cpu_threads": settings.ocr_cpu_threads,
         "mem_arena": settings.ocr_cpu_mem_arena,
+        "runtime": settings.ocr_cpu_runtime,
+        "precision": settings.ocr_openvino_precision,
     }
 
 
@@ -312,9 +336,7 @@ def _build_orientation(settings: Settings) -> OrientationClassifier | None:
         # no Paddle-format page-orientation model ships in a wheel; the ONNX one on the CPU is as good
         # (one 224x224 inference per page)
         log.info("orientation model %s: no Paddle-format dir, using ONNX Runtime on the CPU", name)
-        return PaddleOrientationClassifier(
-            onnx, device="cpu", cpu_threads=settings.ocr_cpu_threads, mem_arena=settings.ocr_cpu_mem_arena
-        )
+        return PaddleOrientationClassifier(onnx, **(_paddle_kwargs(settings) | {"device": "cpu"}))
     return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
 
 
@@ -378,7 +400,7 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
         detector = PaddleTextDetector(
             _ref(settings, settings.ocr_det_model),
             trim_borders=settings.ocr_det_trim_borders,
-            **_paddle_kwargs(settings),
+            **(_paddle_kwargs(settings) | {"precision": settings.ocr_openvino_det_precision}),
         )
     if part in ("all", "rec"):
         check_language_data(settings)  # OCR_LANGUAGES' Tesseract data, before any model is loaded

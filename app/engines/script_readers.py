@@ -26,7 +26,7 @@ from app.core.config import ModelSource, Settings
 from app.core.languages import Language
 from app.engines.base import EngineInfo, EngineLoadError, Recognized, TextRecognizer, close_engine
 from app.engines.models import resolve_model
-from app.engines.paddle import PaddleTextRecognizer
+from app.engines.paddle import PaddleTextRecognizer, configured_backend
 from app.engines.tesseract import TesseractRecognizer, find_tessdata
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,12 @@ class ScriptReaders:
     def info(self, entry: Language) -> tuple[str, str, dict[str, str]]:
         """(name, backend, models) of what reads ``entry`` here, whether or not it is built yet."""
         if self.hub and entry.paddle_model not in _HUB_UNAVAILABLE:
-            return "paddleocr", self.settings.ocr_engine_backend, {"rec": entry.paddle_model}
+            s = self.settings
+            return (
+                "paddleocr",
+                configured_backend(s.ocr_engine_backend, s.ocr_device, s.ocr_cpu_runtime),
+                {"rec": entry.paddle_model},
+            )
         return "tesseract", "tesseract", {"rec": f"tesseract-{tesseract_version()}:{entry.tesseract}"}
 
     def built(self) -> list[TextRecognizer]:

@@ -244,6 +244,7 @@ class Service:
             "max_batch_wait_ms": s.max_batch_wait_ms,
             "cpu_threads_per_session": s.ocr_cpu_threads or "all cores",
             "cpu_mem_arena": s.ocr_cpu_mem_arena,
+            "cpu_runtime": s.ocr_cpu_runtime,
             "det_trim_borders": s.ocr_det_trim_borders,
         }
 

@@ -16,6 +16,7 @@ class VersionInfo(BaseModel):
     paddleocr: str | None = None
     paddle: str | None = None
     onnxruntime: str | None = None
+    openvino: str | None = None
     compiled_with_cuda: bool = False
     device: str = "cpu"
 
@@ -44,6 +45,7 @@ def package_versions() -> dict[str, Any]:
         "paddleocr": _dist_version("paddleocr"),
         "paddle": paddle,
         "onnxruntime": ort,
+        "openvino": _dist_version("openvino"),
         "compiled_with_cuda": compiled_with_cuda,
     }
 

@@ -332,7 +332,7 @@ def test_hub_source_loads_the_languages_paddleocr_model(tmp_path: Path, engine_s
         assert isinstance(rec.recognizer_for("th"), PaddleTextRecognizer)
         assert rec.describe("th") == {
             "name": "paddleocr",
-            "backend": "onnxruntime",
+            "backend": "openvino",
             "device": "cpu",
             "models": {"det": settings.ocr_det_model, "rec": name},
         }

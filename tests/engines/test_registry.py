@@ -40,13 +40,13 @@ def test_describe(engines: Any, engine_settings: Any) -> None:
     en = engines.describe("en")
     assert en == {
         "name": "paddleocr",
-        "backend": "onnxruntime",
+        "backend": "openvino",  # the shipped ONNX models on OpenVINO's CPU plugin (OCR_CPU_RUNTIME default)
         "device": "cpu",
         "models": {"det": engine_settings.ocr_det_model, "rec": engine_settings.ocr_rec_model},
     }
     ko = engines.describe("korean")
     assert ko["name"] == "paddleocr"
-    assert ko["backend"] == "onnxruntime" and ko["device"] == "cpu"
+    assert ko["backend"] == "openvino" and ko["device"] == "cpu"
     assert ko["models"]["det"] == engine_settings.ocr_det_model
     assert ko["models"]["rec"] == "korean_PP-OCRv6_small_rec" == engine_settings.ocr_korean_rec_model
     second = ko["models"]["rec_second_opinion"]
@@ -64,7 +64,9 @@ def test_versions(engines: Any) -> None:
     assert v["onnxruntime"]
     assert v["compiled_with_cuda"] in (True, False)
     assert v["device"] == "cpu"
-    assert set(v) >= {"paddleocr", "paddle", "onnxruntime", "compiled_with_cuda", "device"}
+    assert set(v) >= {"paddleocr", "paddle", "onnxruntime", "openvino", "compiled_with_cuda", "device"}
+    assert v["cpu_runtime"] == "openvino" and v["openvino"]
+    assert v["openvino_precision"] in ("bf16", "f32")
     import onnxruntime
 
     if v["paddle"] is None and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
@@ -129,7 +131,9 @@ def test_thread_and_arena_settings_reach_the_onnx_sessions(arena: bool) -> None:
     from app.core.config import load_settings
     from app.engines.registry import build_engines
 
-    settings = load_settings(auth_mode="none", ocr_cpu_threads=1, ocr_cpu_mem_arena=arena)
+    settings = load_settings(
+        auth_mode="none", ocr_cpu_threads=1, ocr_cpu_mem_arena=arena, ocr_cpu_runtime="onnxruntime"
+    )
     det = build_engines(settings, part="det")
     try:
         sessions = _ort_sessions(det.detector) + _ort_sessions(det.orientation)
@@ -178,7 +182,7 @@ def test_korean_model_when_present_is_used(tmp_path: Path, engine_settings: Any)
         assert isinstance(rec.recognizer_for("korean"), PaddleTextRecognizer)
         assert rec.describe("korean") == {
             "name": "paddleocr",
-            "backend": "onnxruntime",
+            "backend": "openvino",
             "device": "cpu",
             "models": {"det": settings.ocr_det_model, "rec": name},
         }
