@@ -7,8 +7,7 @@
 # request count says little about the work a task holds, and the work runs on the GPU, not the CPU. The
 # occupancy is what decides 429s: (requests in service + waiting) / (MAX_CONCURRENT_REQUESTS +
 # QUEUE_MAX_SIZE), averaged over the tasks; it falls in proportion as tasks are added, which is what
-# target tracking needs. (var.autoscaling_requests_per_target and var.autoscaling_cpu_target are no longer
-# read.)
+# target tracking needs.
 resource "aws_appautoscaling_target" "api" {
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"

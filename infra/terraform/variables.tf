@@ -175,18 +175,6 @@ variable "app_environment" {
   default     = {}
 }
 
-variable "autoscaling_requests_per_target" {
-  description = "Target tracking: ALB requests per task per minute."
-  type        = number
-  default     = 120
-}
-
-variable "autoscaling_cpu_target" {
-  description = "Target tracking: average task CPU utilisation (%) (decoding, PDF rendering and pre/post-processing run on the CPU)."
-  type        = number
-  default     = 70
-}
-
 # ---------------------------------------------------------------------------------------------------
 # Auth
 # ---------------------------------------------------------------------------------------------------
