@@ -30,8 +30,7 @@ from app.engines.base import EngineLoadError
 
 log = logging.getLogger(__name__)
 
-PRECISIONS = ("auto", "f32", "bf16")
-_OV_PRECISION = {"f32": "f32", "bf16": "bf16"}
+PRECISIONS = ("auto", "f32", "bf16")  # after resolving, f32/bf16 are OpenVINO's own precision names
 
 _core_lock = threading.Lock()
 _core: Any = None
@@ -43,14 +42,6 @@ def available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def version() -> str | None:
-    try:
-        import openvino
-    except ImportError:
-        return None
-    return str(openvino.__version__).split("-")[0]
 
 
 def _get_core() -> Any:
@@ -94,19 +85,18 @@ class OpenVINORunner:
     """
 
     def __init__(self, onnx_path: Path, *, threads: int = 1, precision: str = "auto") -> None:
+        core = _get_core()
         self.precision = resolve_precision(precision)
         config: dict[str, Any] = {
             "PERFORMANCE_HINT": "LATENCY",
             "NUM_STREAMS": 1,
             "ENABLE_CPU_PINNING": False,
-            "INFERENCE_PRECISION_HINT": _OV_PRECISION[self.precision],
+            "INFERENCE_PRECISION_HINT": self.precision,
         }
         if threads > 0:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         try:
-            self._compiled = _get_core().compile_model(str(onnx_path), "CPU", config)
-        except EngineLoadError:
-            raise
+            self._compiled = core.compile_model(str(onnx_path), "CPU", config)
         except Exception as exc:
             raise EngineLoadError(f"OpenVINO cannot compile {onnx_path}: {type(exc).__name__}: {exc}") from exc
         self._request = self._compiled.create_infer_request()

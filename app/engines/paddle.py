@@ -98,7 +98,7 @@ def use_cpu_runtime(
     and hub models (no local ONNX file) keep the backend they were built with."""
     if runtime not in CPU_RUNTIMES:
         raise EngineLoadError(f"unknown CPU runtime {runtime!r} (use one of {', '.join(CPU_RUNTIMES)})")
-    if runtime == "onnxruntime" or model.backend != "onnxruntime" or device != "cpu" or model.path is None:
+    if model.path is None or configured_backend(model.backend, device, runtime) != "openvino":
         return model.backend
     openvino.install(predictor, model.path, threads=cpu_threads, precision=precision)
     return "openvino"

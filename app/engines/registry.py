@@ -275,9 +275,7 @@ def _versions(settings: Settings) -> dict[str, Any]:
 
 def _openvino_precision(settings: Settings, precision: str) -> str | None:
     """The arithmetic OpenVINO uses for these CPU models (None when it does not run them)."""
-    if settings.ocr_cpu_runtime != "openvino" or settings.ocr_engine_backend != "onnxruntime":
-        return None
-    if settings.ocr_device != "cpu":
+    if _backend(settings) != "openvino":
         return None
     try:
         return openvino.resolve_precision(precision)
@@ -335,17 +333,17 @@ def _build_orientation(settings: Settings) -> OrientationClassifier | None:
     if onnx is not None:
         # no Paddle-format page-orientation model ships in a wheel; the ONNX one on the CPU is as good
         # (one 224x224 inference per page)
-        log.info("orientation model %s: no Paddle-format dir, using ONNX Runtime on the CPU", name)
+        log.info("orientation model %s: no Paddle-format dir, using its ONNX model on the CPU", name)
         return PaddleOrientationClassifier(onnx, **(_paddle_kwargs(settings) | {"device": "cpu"}))
     return PaddleOrientationClassifier(_ref(settings, name), **_paddle_kwargs(settings))
 
 
 def _korean_ref(settings: Settings, name: str) -> tuple[ModelRef, str]:
     """The Korean model and the backend to run it on. The shipped Korean model is ONNX only: with
-    OCR_ENGINE_BACKEND=paddle it runs on ONNX Runtime (like the page-orientation model)."""
+    OCR_ENGINE_BACKEND=paddle it runs as ONNX on the CPU (OCR_CPU_RUNTIME; like the page-orientation model)."""
     onnx = _onnx_instead_of_paddle(settings, name)
     if onnx is not None:
-        log.info("Korean model %s: no Paddle-format dir, using ONNX Runtime", name)
+        log.info("Korean model %s: no Paddle-format dir, using its ONNX model on the CPU", name)
         return onnx, "cpu"
     return _ref(settings, name), settings.ocr_device
 
