@@ -209,7 +209,7 @@ class Settings(BaseSettings):
     jobs_bucket: str | None = None
     jobs_s3_prefix: str = "jobs/"
     s3_endpoint_url: str | None = None  # MinIO/LocalStack; unset for AWS S3
-    database_url: str | None = None  # e.g. postgresql+psycopg://ocr:…@db:5432/ocr (celery mode)
+    database_url: str | None = None  # job store, e.g. postgresql+psycopg://ocr:…@db:5432/ocr; unset: SQLite
     redis_url: str = "redis://127.0.0.1:6379/0"
     celery_broker_url: str | None = None  # default REDIS_URL
     celery_result_backend: str | None = None  # default REDIS_URL

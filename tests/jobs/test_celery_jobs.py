@@ -118,7 +118,7 @@ def test_job_runs_on_a_celery_worker(celery_env: Env) -> None:
 
     assert rows == [(api_key_id(TEST_KEY), "ocr", "succeeded", 4, 4, 1, f"jobs/{job_id}/result.json")]
     docs = celery_env.sql(
-        "SELECT filename, kind, page_count, pages, s3_key FROM documents WHERE execution_id = %s", job_id
+        "SELECT filename, kind, page_count, pages, storage_key FROM documents WHERE execution_id = %s", job_id
     )
     assert docs == [("four.pdf", "pdf", 4, [1, 2, 3, 4], f"jobs/{job_id}/input/0")]
     # files in S3
@@ -220,12 +220,12 @@ def test_webhook_from_a_worker_is_signed(celery_env: Env) -> None:
 def test_stored_bytes_per_key_on_postgresql(celery_env: Env) -> None:
     """The storage quota's count on the real database: the sum of the key's documents, no one else's."""
     from app.auth.api_key import api_key_id
-    from app.features.jobs.sql import SqlJobStore
+    from app.features.jobs.store import JobStore
 
     doc = small_pdf(1)
     r = submit(celery_env.url, doc, headers=H2)
     assert r.status_code == 202, r.text
-    store = SqlJobStore(celery_env.settings.database_url or "")
+    store = JobStore(celery_env.settings.database_url or "")
     try:
         for key in (TEST_KEY, OTHER_KEY):
             (expected,) = celery_env.sql(

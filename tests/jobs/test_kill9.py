@@ -64,7 +64,9 @@ def test_100_page_job_survives_kill_9(tmp_path: Path) -> None:
     finally:
         first.stop()
     con = sqlite3.connect(tmp_path / "jobs" / "jobs.sqlite3")
-    status, done, attempts = con.execute("SELECT status, done, attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    status, done, attempts = con.execute(
+        "SELECT status, done, attempts FROM ocr_executions WHERE id = ?", (job_id,)
+    ).fetchone()
     con.close()
     assert status == "running" and attempts == 1
     assert 12 <= done < PAGES, done

@@ -222,7 +222,7 @@ def test_retention_deletes_finished_jobs(jobs_server, tmp_path: Path) -> None:
         wait_job(srv.url, job_id)
         time.sleep(0.6)
         backend = srv.server.config.app.state.jobs
-        removed = asyncio.run_coroutine_threadsafe(backend.runner.cleanup_expired(), _loop_of(srv)).result(10)
+        removed = asyncio.run_coroutine_threadsafe(backend.dispatcher.cleanup_expired(), _loop_of(srv)).result(10)
         assert removed == 1
         assert httpx.get(f"{srv.url}/jobs/{job_id}", headers=H).status_code == 404
         assert not (tmp_path / "jobs" / job_id).exists()
@@ -230,7 +230,7 @@ def test_retention_deletes_finished_jobs(jobs_server, tmp_path: Path) -> None:
 
 def _loop_of(srv: ThreadServer) -> asyncio.AbstractEventLoop:
     backend = srv.server.config.app.state.jobs
-    return backend.runner._loops[0].get_loop()
+    return backend.dispatcher._loops[0].get_loop()
 
 
 class _Receiver:

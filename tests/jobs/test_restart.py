@@ -25,7 +25,7 @@ def test_graceful_restart_resumes_from_the_last_page(tmp_path: Path) -> None:
     with serve(engines, tmp_path, jobs_chunk_pages=1) as srv:
         job_id = submit(srv.url, small_pdf(12)).json()["job_id"]
         wait_job(srv.url, job_id, predicate=lambda b: b["progress"]["done"] >= 3)
-    row = _db(tmp_path).execute("SELECT status, attempts, done FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    row = _db(tmp_path).execute("SELECT status, attempts, done FROM ocr_executions WHERE id = ?", (job_id,)).fetchone()
     assert row["status"] == "queued" and row["attempts"] == 0  # shutdown does not count as an attempt
     done_before = row["done"]
     assert 3 <= done_before < 12
@@ -44,7 +44,8 @@ def _crash(tmp: Path, job_id: str, attempts: int) -> None:
     """What a kill -9 leaves behind: status running, held by a process that no longer exists."""
     dead = f"{socket.gethostname()}:{2**22 + 12345}:deadbeef"
     _db(tmp).execute(
-        "UPDATE jobs SET status = 'running', runner = ?, lease_until = 9e12, attempts = ? WHERE id = ?",
+        "UPDATE ocr_executions SET status = 'running', worker = ?, lease_until = '9999-01-01 00:00:00.000000', "
+        "attempts = ? WHERE id = ?",
         (dead, attempts, job_id),
     )
 
@@ -73,7 +74,8 @@ def test_lease_expiry_hands_a_hung_job_to_another_runner(tmp_path: Path) -> None
         httpx.post(f"{srv.url}/jobs/{blocker}/cancel", headers=H)
     # held by a live runner on another machine whose lease ran out
     _db(tmp_path).execute(
-        "UPDATE jobs SET status = 'running', runner = 'elsewhere:1:x', lease_until = 1, attempts = 1 WHERE id = ?",
+        "UPDATE ocr_executions SET status = 'running', worker = 'elsewhere:1:x', "
+        "lease_until = '1970-01-01 00:00:01.000000', attempts = 1 WHERE id = ?",
         (a,),
     )
     with serve(SlowFakeEngines(), tmp_path, jobs_lease_s=2.0) as srv:

@@ -1,16 +1,19 @@
-"""Async jobs for large documents (POST /jobs): the embedded backend (SQLite + local files, jobs run on
-this process's engine workers) and the distributed one (Celery + Redis, PostgreSQL, S3).
+"""Async jobs for large documents (POST /jobs). One job store (SQLite by default, PostgreSQL with
+DATABASE_URL), one file store (DATA_DIR/jobs, or S3 with JOBS_BUCKET), one way to run a job, and two
+dispatchers: the embedded runner (jobs run on this process's engine workers) and Celery (Redis broker,
+workers elsewhere).
 
-    models.py         Job, JobFile, statuses
-    documents.py      staging uploads, page counting and checks, chunked decoding
-    execute.py        running one job: pages in chunks through Service.submit, per-page persistence, tasks
-    store.py          SQLite store (WAL) and the job directory layout (local)
-    runner.py         the local runner (claims, leases, recovery, cancellation, retention, webhooks)
-    webhook.py        HMAC-SHA256-signed completion callbacks
-    backend.py        the interface the routes use; build_backend(settings, service)
-    sql.py, s3.py     PostgreSQL (SQLAlchemy) and S3 (boto3) for celery mode
-    celery_app.py     the Celery app and tasks (ocr.extract_text, …), the worker runtime
-    celery_backend.py the API side of celery mode
+    models.py          Job, JobFile, statuses
+    documents.py       staging uploads, page counting and checks, chunked decoding
+    execute.py         executing one job: pages in chunks through Service.submit, the tasks (ocr, ...)
+    store.py           the job store (SQLAlchemy): claims, leases, recovery, retention, webhook state
+    files.py, s3.py    the file stores (local, S3) behind one protocol
+    run.py             run_job: one claimed job from start to its outcome (both dispatchers)
+    runner.py          the embedded dispatcher (claims, heartbeat, maintenance, cancellation, webhooks)
+    celery_app.py      the Celery app and tasks (ocr.extract_text, ...), the worker runtime
+    celery_backend.py  the API side of celery mode (messages)
+    backend.py         what the routes use: JobBackend(store, files, dispatcher)
+    webhook.py         HMAC-SHA256-signed completion callbacks
 
 See docs/jobs.md.
 """

@@ -16,7 +16,8 @@ Tasks (by name; the API sends them with `send_task`, so it never imports the eng
 A worker process owns one runtime: an event loop thread and a `Service` with the same engine pools and
 batching as the API (or, with OCR_MODEL_SERVER_URL, the model server client), shared by the worker's
 threads (pool `threads`, JOBS_CONCURRENCY jobs at once). Messages are acknowledged late; the database
-lease decides who runs a job, so a redelivered or duplicated message never runs it twice.
+lease decides who runs a job, so a redelivered or duplicated message never runs it twice. Running a
+claimed job is app.features.jobs.run.run_job, the same as the embedded runner's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -36,12 +36,10 @@ from app.core import executors
 from app.core.config import AuthMode, Settings, load_settings
 from app.core.executors import Work
 from app.features.jobs import metrics as jm
-from app.features.jobs.execute import as_job_error, execute_job
-from app.features.jobs.models import Job, JobCancelled, JobFile
-from app.features.jobs.runner import MAX_TRANSIENT_RETRIES, transient_delay
-from app.features.jobs.s3 import S3Files
-from app.features.jobs.sql import SqlJobStore
-from app.features.jobs.store import runner_id
+from app.features.jobs import run as jobrun
+from app.features.jobs.files import open_files
+from app.features.jobs.models import Job
+from app.features.jobs.store import JobStore, worker_id
 from app.features.jobs.webhook import deliver
 
 log = logging.getLogger(__name__)
@@ -100,7 +98,8 @@ app = make_celery(_worker_settings())
 
 
 class WorkerRuntime:
-    """One per worker process: event loop thread + Service (engines) + store + S3, shared by its threads."""
+    """One per worker process: event loop thread + Service (engines) + job store + file store, shared by its
+    threads."""
 
     def __init__(self, settings: Settings, engine_factory: Any = None) -> None:
         from app.serving.service import Service
@@ -108,15 +107,15 @@ class WorkerRuntime:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL: required for the Celery workers")
         self.settings = settings
-        self.worker_id = runner_id()
-        self.store = SqlJobStore(settings.database_url)
-        self.files = S3Files(settings)
+        self.worker_id = worker_id()
+        self.store = JobStore(settings.database_url)
+        self.files = open_files(settings)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="ocr-worker-loop", daemon=True)
         self._thread.start()
         self.service = Service(settings, engine_factory)
         self.run(self._start())
-        self.engine_info = self.service.describe
+        self.jobs = jobrun.JobRuntime(settings, self.store, self.files, self.service, self.service.describe)
         self._running: dict[str, str] = {}  # job id -> the claim token of the execution running it
         self._lock = threading.Lock()
         self._heartbeat = asyncio.run_coroutine_threadsafe(self._beat(), self.loop)
@@ -213,42 +212,6 @@ def _shutdown(**_: Any) -> None:
     shutdown_runtime()
 
 
-# ---- job I/O over PostgreSQL + S3 ------------------------------------------------------------------
-
-
-class S3JobIO:
-    def __init__(self, rt: WorkerRuntime, job: Job, token: str) -> None:
-        self.rt = rt
-        self.job = job
-        self.token = token
-
-    async def completed_pages(self) -> set[tuple[int, int]]:
-        done = await executors.run(Work.STORE, self.rt.files.completed_pages, self.job.id)
-        await executors.run(Work.STORE, self.rt.store.set_done, self.job.id, len(done))
-        return done
-
-    async def load_input(self, file: JobFile) -> bytes:
-        return await executors.run(
-            Work.STORE, self.rt.files.get_bytes, self.rt.files.input_key(self.job.id, file.index)
-        )
-
-    async def save_page(self, file_index: int, page: int, result: dict[str, Any]) -> None:
-        key = self.rt.files.page_key(self.job.id, file_index, page)
-        await executors.run(Work.STORE, self.rt.files.put_json, key, result)
-        await executors.run(Work.STORE, self.rt.store.increment_done, self.job.id)
-        jm.JOB_PAGES.labels(self.job.task).inc()
-
-    async def load_page(self, file_index: int, page: int) -> dict[str, Any]:
-        data: dict[str, Any] = await executors.run(
-            Work.STORE, self.rt.files.get_json, self.rt.files.page_key(self.job.id, file_index, page)
-        )
-        return data
-
-    async def is_cancelled(self) -> bool:
-        status, worker = await executors.run(Work.STORE, self.rt.store.holder, self.job.id)
-        return status != "running" or worker != self.token
-
-
 # ---- tasks -------------------------------------------------------------------------------------------
 
 
@@ -260,59 +223,23 @@ def kick(job: Job | str, task: str | None = None, countdown: float | None = None
 
 
 def run_job(job_id: str) -> dict[str, Any]:
+    """The task behind ocr.extract_*: claim the job the message names, then the shared run_job."""
     rt = runtime()
-    settings = rt.settings
-    ttl_s = settings.job_ttl_hours * 3600.0
     token = rt.claim_token()
-    job, state = rt.store.claim(job_id, token, settings.jobs_lease_s)
+    job, state = rt.store.claim(job_id, token, rt.settings.jobs_lease_s)
     if job is None or state != "claimed":
         # finished/cancelled/deleted, or a live worker has it (a duplicate message): nothing to do
         return {"job_id": job_id, "status": state}
-    if job.attempts > settings.jobs_max_attempts:
-        err = {
-            "code": "job_interrupted",
-            "message": f"The job was interrupted {job.attempts - 1} times; it is not retried again.",
-        }
-        rt.store.finish(job_id, token, "failed", error=err, ttl_s=ttl_s)
-        _after(job_id, "failed", job)
-        return {"job_id": job_id, "status": "failed"}
     rt.holding(job_id, token)
-    started = time.perf_counter()
-    log.info("job started", extra={"job_id": job_id, "task": job.task, "attempt": job.attempts, "pages": job.total})
-    outcome = "running"
     try:
-        result = rt.run(execute_job(job, S3JobIO(rt, job, token), rt.service, settings, rt.engine_info))
-        key = rt.files.result_key(job_id)
-        rt.files.put_json(key, result)
-        if rt.store.finish(job_id, token, "succeeded", error=None, ttl_s=ttl_s, result_key=key):
-            outcome = "succeeded"
-    except JobCancelled:
-        outcome = "cancelled"
-    except Exception as exc:
-        err_ = as_job_error(exc)
-        if err_.transient and job.retries < MAX_TRANSIENT_RETRIES:
-            delay = transient_delay(job.retries)
-            rt.store.requeue(job_id, token, undo_attempt=True, transient=True)
-            kick(job, countdown=delay)
-            log.warning("job waits for the engines", extra={"job_id": job_id, "error": err_.code, "retry_in_s": delay})
-            outcome = "queued"
-        else:
-            log.info("job failed", extra={"job_id": job_id, "error": err_.code})
-            if rt.store.finish(job_id, token, "failed", error=err_.body(), ttl_s=ttl_s):
-                outcome = "failed"
+        outcome = rt.run(
+            jobrun.run_job(job, token, rt.jobs, requeued=lambda j, delay: kick(j, countdown=delay)),
+        )
     finally:
         rt.holding(job_id, None)
-        jm.JOB_SECONDS.labels(job.task).observe(time.perf_counter() - started)
-    _after(job_id, outcome, job)
+    if outcome in ("succeeded", "failed") and job.callback_url:
+        app.send_task("ocr.send_webhook", args=[job_id], queue=QUEUE)
     return {"job_id": job_id, "status": outcome}
-
-
-def _after(job_id: str, outcome: str, job: Job) -> None:
-    if outcome in ("succeeded", "failed"):
-        jm.JOBS_FINISHED.labels(job.task, outcome).inc()
-        log.info("job finished", extra={"job_id": job_id, "status": outcome})
-        if job.callback_url:
-            app.send_task("ocr.send_webhook", args=[job_id], queue=QUEUE)
 
 
 @app.task(name="ocr.extract_text", bind=True, ignore_result=False)
@@ -346,10 +273,10 @@ def send_webhook(job_id: str) -> str:
 def recover_stale() -> dict[str, int]:
     rt = runtime()
     settings = rt.settings
-    recovered = rt.store.recover_stale(max_attempts=settings.jobs_max_attempts, ttl_s=settings.job_ttl_hours * 3600)
+    recovered = rt.store.recover(None, max_attempts=settings.jobs_max_attempts, ttl_s=rt.jobs.ttl_s)
+    jobrun.log_recovered(recovered)
     requeued = 0
     for job_id, status in recovered:
-        jm.JOBS_RECOVERED.labels(status).inc()
         job = rt.store.get(job_id)
         if job is None:
             continue
@@ -370,10 +297,4 @@ def recover_stale() -> dict[str, int]:
 @app.task(name="ocr.cleanup_expired")
 def cleanup_expired() -> int:
     rt = runtime()
-    ids = rt.store.expired()
-    for job_id in ids:
-        rt.files.delete_job(job_id)
-        rt.store.delete(job_id)
-    if ids:
-        log.info("expired jobs deleted", extra={"count": len(ids)})
-    return len(ids)
+    return jobrun.cleanup_expired(rt.store, rt.files)

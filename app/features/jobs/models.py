@@ -1,4 +1,4 @@
-"""What a job is, independent of where it is stored (SQLite locally, PostgreSQL in celery mode)."""
+"""What a job is, independent of where it is stored (app.features.jobs.store: SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -46,29 +46,6 @@ class JobFile:
     page_count: int  # pages in the document
     pages: list[int]  # 1-based pages selected for the job
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "filename": self.filename,
-            "kind": self.kind,
-            "size": self.size,
-            "sha256": self.sha256,
-            "page_count": self.page_count,
-            "pages": list(self.pages),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> JobFile:
-        return cls(
-            index=int(d["index"]),
-            filename=d.get("filename"),
-            kind=str(d["kind"]),
-            size=int(d["size"]),
-            sha256=str(d["sha256"]),
-            page_count=int(d["page_count"]),
-            pages=[int(p) for p in d["pages"]],
-        )
-
 
 @dataclass(slots=True)
 class Job:
@@ -80,13 +57,13 @@ class Job:
     files: list[JobFile]
     total: int  # pages to process, all files together
     done: int = 0
-    attempts: int = 0  # times a runner started the job (an interrupted run counts)
+    attempts: int = 0  # times a worker started the job (an interrupted run counts)
     retries: int = 0  # transient failures (engines/model server away) waited out so far
     error: dict[str, Any] | None = None
     callback_url: str | None = None
     webhook: dict[str, Any] | None = None  # {"status": pending|delivered|failed, "attempts", "last_error"}
     request_id: str | None = None
-    runner: str | None = None
+    worker: str | None = None  # the claim token of the execution holding it
     lease_until: float | None = None
     not_before: float | None = None
     created_at: float = field(default_factory=now)

@@ -1,11 +1,12 @@
-"""Job files in S3 (JOBS_BUCKET, boto3): inputs, one object per finished page, the result.
+"""Job files in S3 (JOBS_BUCKET, boto3), the JobFiles protocol of app.features.jobs.files: inputs, one
+object per finished page, the result.
 
     <JOBS_S3_PREFIX><job id>/input/<n>
     <JOBS_S3_PREFIX><job id>/pages/<n>-<page>.json
     <JOBS_S3_PREFIX><job id>/result.json
 
 S3_ENDPOINT_URL points boto3 at MinIO/LocalStack/moto; credentials come from the usual AWS chain
-(task role, env). Synchronous: the API calls it from a thread.
+(task role, env). Synchronous: callers run it in a thread.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from app.core.config import Settings
+from app.features.jobs.files import RESULT_NAME, input_name, page_name, parse_page_name, to_json
 
 
 class S3Files:
@@ -34,18 +36,52 @@ class S3Files:
             config=Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=20),
         )
 
-    # keys
-    def job_prefix(self, job_id: str) -> str:
-        return f"{self.prefix}{job_id}/"
+    name = "s3"
 
-    def input_key(self, job_id: str, index: int) -> str:
-        return f"{self.job_prefix(job_id)}input/{index}"
+    def key(self, job_id: str, name: str = "") -> str:
+        return f"{self.prefix}{job_id}/{name}"
 
-    def page_key(self, job_id: str, index: int, page: int) -> str:
-        return f"{self.job_prefix(job_id)}pages/{index}-{page:05d}.json"
+    # the JobFiles protocol
+    def adopt_inputs(self, job_id: str, staged: list[tuple[Path, str]]) -> list[str]:
+        keys = []
+        for i, (path, sha256) in enumerate(staged):
+            self.upload(path, self.key(job_id, input_name(i)), sha256)
+            path.unlink(missing_ok=True)
+            keys.append(self.key(job_id, input_name(i)))
+        return keys
 
-    def result_key(self, job_id: str) -> str:
-        return f"{self.job_prefix(job_id)}result.json"
+    def load_input(self, job_id: str, index: int) -> bytes:
+        return self.get_bytes(self.key(job_id, input_name(index)))
+
+    def save_page(self, job_id: str, index: int, page: int, result: dict[str, Any]) -> None:
+        self.put_json(self.key(job_id, page_name(index, page)), result)
+
+    def load_page(self, job_id: str, index: int, page: int) -> dict[str, Any]:
+        data: dict[str, Any] = self.get_json(self.key(job_id, page_name(index, page)))
+        return data
+
+    def completed_pages(self, job_id: str) -> set[tuple[int, int]]:
+        found = (parse_page_name(k) for k in self.keys(self.key(job_id, "pages/")))
+        return {f for f in found if f is not None}
+
+    def save_result(self, job_id: str, result: dict[str, Any]) -> str:
+        self.put_json(self.key(job_id, RESULT_NAME), result)
+        return self.key(job_id, RESULT_NAME)
+
+    def load_result(self, job_id: str) -> dict[str, Any] | None:
+        data: dict[str, Any] | None = self.get_json_or_none(self.key(job_id, RESULT_NAME))
+        return data
+
+    def delete_job(self, job_id: str) -> None:
+        keys = self.keys(self.key(job_id))
+        for i in range(0, len(keys), 1000):
+            self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True},
+            )
+
+    def remove_orphans(self, known: set[str], older_than_s: float = 3600.0) -> int:
+        return 0  # uploads go straight to the job's prefix; the bucket's lifecycle rule is the backstop
 
     # objects
     def upload(self, path: Path, key: str, sha256: str | None = None) -> None:
@@ -59,11 +95,10 @@ class S3Files:
         return data
 
     def put_json(self, key: str, value: Any) -> None:
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
         self.client.put_object(
             Bucket=self.bucket,
             Key=key,
-            Body=body,
+            Body=to_json(value),
             ContentType="application/json",
             ServerSideEncryption="AES256",
         )
@@ -84,21 +119,3 @@ class S3Files:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             out.extend(obj["Key"] for obj in page.get("Contents", []))
         return out
-
-    def completed_pages(self, job_id: str) -> set[tuple[int, int]]:
-        done: set[tuple[int, int]] = set()
-        for key in self.keys(f"{self.job_prefix(job_id)}pages/"):
-            stem = key.rsplit("/", 1)[-1].removesuffix(".json")
-            a, _, b = stem.partition("-")
-            if a.isdigit() and b.isdigit():
-                done.add((int(a), int(b)))
-        return done
-
-    def delete_job(self, job_id: str) -> int:
-        keys = self.keys(self.job_prefix(job_id))
-        for i in range(0, len(keys), 1000):
-            self.client.delete_objects(
-                Bucket=self.bucket,
-                Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True},
-            )
-        return len(keys)

@@ -1,75 +1,63 @@
-"""The embedded job store: one SQLite database (WAL) under DATA_DIR/jobs, one row per job with its
-progress, and the job's files under DATA_DIR/jobs/<id>/:
+"""The one job store: SQLAlchemy over SQLite (DATA_DIR/jobs/jobs.sqlite3, the default) or PostgreSQL
+(DATABASE_URL, production), for both job dispatchers. Its tables: app.features.jobs.tables.
 
-    input/<n>                    the uploaded document n (bytes as received)
-    pages/<n>-<page>.json        one finished page (written atomically; these are the progress)
-    result.json                  the assembled result once the job succeeded
+The database is the source of truth for a job's state; the file store holds its bytes. A worker claims a
+job atomically (the oldest runnable one, or one named by a Celery message), heart-beats its lease while
+it works, and a job whose worker vanished is queued again (`recover`) until JOBS_MAX_ATTEMPTS starts.
+Every transition a worker makes is conditional on its claim token, so a cancel or a takeover in
+between wins. Tables are created when missing.
 
-Every method is synchronous and short; the async callers run them in a thread. A single connection
-guarded by a lock is shared (SQLite serialises writers anyway); claims are atomic, so several
-processes may share one DATA_DIR.
+Synchronous and short: the async callers run it in a thread (Work.STORE). On SQLite every transaction
+starts with BEGIN IMMEDIATE (WAL), so several processes may share one DATA_DIR.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
 import socket
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.features.jobs.documents import remove_tree, write_atomic
-from app.features.jobs.models import Job, JobFile, NewJob, now
+from sqlalchemy import (
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-SCHEMA_VERSION = 1
+from app.core.config import Settings
+from app.features.jobs.models import ACTIVE, Job, NewJob
+from app.features.jobs.tables import Base, DocumentRow, OcrExecution, add_missing_columns, now_utc, timestamp, to_job
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id           TEXT PRIMARY KEY,
-    owner        TEXT NOT NULL,
-    task         TEXT NOT NULL,
-    status       TEXT NOT NULL,
-    options      TEXT NOT NULL,
-    files        TEXT NOT NULL,
-    total        INTEGER NOT NULL,
-    done         INTEGER NOT NULL DEFAULT 0,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    retries      INTEGER NOT NULL DEFAULT 0,
-    error        TEXT,
-    callback_url TEXT,
-    webhook      TEXT,
-    request_id   TEXT,
-    runner       TEXT,
-    lease_until  REAL,
-    not_before   REAL,
-    created_at   REAL NOT NULL,
-    started_at   REAL,
-    finished_at  REAL,
-    expires_at   REAL,
-    updated_at   REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs(status, created_at);
-CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs(owner, created_at);
-CREATE INDEX IF NOT EXISTS jobs_expires ON jobs(expires_at);
-"""
-
-_JSON_COLUMNS = ("options", "files", "error", "webhook")
+SQLITE_FILE = "jobs.sqlite3"
 
 
-def runner_id() -> str:
+def _later(seconds: float, start: dt.datetime | None = None) -> dt.datetime:
+    return (start or now_utc()) + dt.timedelta(seconds=seconds)
+
+
+# ---- worker identity -------------------------------------------------------------------------------------
+
+
+def worker_id() -> str:
     """host:pid:nonce — unique per process incarnation (a restarted container reuses pid 1)."""
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
-def runner_is_dead(runner: str | None, me: str) -> bool:
-    """True when `runner` was a process on this host that no longer runs (or an earlier incarnation)."""
-    if not runner or runner == me:
+def worker_is_dead(worker: str | None, me: str | None) -> bool:
+    """True when `worker` was a process on this host that no longer runs (or an earlier incarnation)."""
+    if not worker or not me or worker.startswith(me):
         return False
-    host, _, rest = runner.partition(":")
+    host, _, rest = worker.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False  # another machine: only its lease tells
@@ -85,351 +73,366 @@ def runner_is_dead(runner: str | None, me: str) -> bool:
     return False
 
 
-def _row_to_job(row: sqlite3.Row) -> Job:
-    d = dict(row)
-    for col in _JSON_COLUMNS:
-        d[col] = json.loads(d[col]) if d[col] is not None else None
-    d["files"] = [JobFile.from_dict(f) for f in d["files"]]
-    return Job(**d)
+def interrupted(attempts: int) -> dict[str, Any]:
+    return {
+        "code": "job_interrupted",
+        "message": f"The job was interrupted {attempts} times (the worker running it stopped); it is not "
+        "retried again.",
+    }
+
+
+CANCELLED = {"code": "cancelled", "message": "The job was cancelled."}
+
+
+# ---- the store -------------------------------------------------------------------------------------------
+
+
+def sqlite_url(data_dir: Path) -> str:
+    root = Path(data_dir) / "jobs"
+    root.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{root / SQLITE_FILE}"
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # take the write lock up front: a read that later writes can never fail on a lock upgrade
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class JobStore:
-    def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "jobs"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.root / "jobs.sqlite3"
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-        self._db.execute("PRAGMA busy_timeout=30000")
-        for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-            self._db.execute(stmt)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    """Synchronous; the API and the local runner call it from a thread, the Celery worker directly."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.dialect = url.split(":", 1)[0].split("+", 1)[0]
+        if self.dialect == "sqlite":
+            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_pragmas(self.engine)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        if create:
+            Base.metadata.create_all(self.engine)
+            add_missing_columns(self.engine)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
 
-    # ---- files -----------------------------------------------------------------------------------
-    def job_dir(self, job_id: str) -> Path:
-        return self.root / job_id
-
-    def input_path(self, job_id: str, index: int) -> Path:
-        return self.job_dir(job_id) / "input" / str(index)
-
-    def page_path(self, job_id: str, index: int, page: int) -> Path:
-        return self.job_dir(job_id) / "pages" / f"{index}-{page:05d}.json"
-
-    def result_path(self, job_id: str) -> Path:
-        return self.job_dir(job_id) / "result.json"
-
-    def adopt_inputs(self, job_id: str, staged: list[Path]) -> None:
-        """Move staged uploads into the job's directory (same filesystem: a rename)."""
-        inputs = self.job_dir(job_id) / "input"
-        inputs.mkdir(parents=True, exist_ok=True)
-        (self.job_dir(job_id) / "pages").mkdir(exist_ok=True)
-        for i, path in enumerate(staged):
-            os.replace(path, inputs / str(i))
-
-    def save_page(self, job_id: str, index: int, page: int, result: dict[str, Any]) -> int:
-        """Persist one finished page, then count it; returns the pages done."""
-        path = self.page_path(job_id, index, page)  # pages/ exists from submission; a deleted job fails here
-        write_atomic(path, json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode())
-        with self._tx() as db:
-            db.execute("UPDATE jobs SET done = MIN(total, done + 1), updated_at = ? WHERE id = ?", (now(), job_id))
-            row = db.execute("SELECT done FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return int(row["done"]) if row else 0
-
-    def completed_pages(self, job_id: str) -> set[tuple[int, int]]:
-        pages = self.job_dir(job_id) / "pages"
-        out: set[tuple[int, int]] = set()
-        if pages.is_dir():
-            for p in pages.glob("*.json"):
-                a, _, b = p.stem.partition("-")
-                if a.isdigit() and b.isdigit():
-                    out.add((int(a), int(b)))
-        return out
-
-    def sync_progress(self, job_id: str) -> int:
-        """Set `done` from the pages on disk (after a crash between a page write and its count)."""
-        done = len(self.completed_pages(job_id))
-        with self._tx() as db:
-            db.execute("UPDATE jobs SET done = MIN(total, ?), updated_at = ? WHERE id = ?", (done, now(), job_id))
-        return done
-
-    def load_page(self, job_id: str, index: int, page: int) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.page_path(job_id, index, page).read_bytes())
-        return data
-
-    def save_result(self, job_id: str, result: dict[str, Any]) -> None:
-        write_atomic(self.result_path(job_id), json.dumps(result, ensure_ascii=False).encode())
-
-    def load_result(self, job_id: str) -> dict[str, Any] | None:
-        path = self.result_path(job_id)
-        if not path.exists():
-            return None
-        data: dict[str, Any] = json.loads(path.read_bytes())
-        return data
-
-    # ---- records ---------------------------------------------------------------------------------
-    def create(self, new: NewJob) -> Job:
-        t = now()
-        job = Job(
+    # ---- records ---------------------------------------------------------------------------------------
+    def create(self, new: NewJob, keys: list[str]) -> Job:
+        t = now_utc()
+        row = OcrExecution(
             id=new.id,
             owner=new.owner,
             task=new.task,
             status="queued",
             options=new.options,
-            files=new.files,
             total=new.total,
+            done=0,
+            attempts=0,
+            retries=0,
             callback_url=new.callback_url,
             webhook={"status": "pending", "attempts": 0} if new.callback_url else None,
             request_id=new.request_id,
             created_at=t,
             updated_at=t,
         )
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO jobs (id, owner, task, status, options, files, total, callback_url, webhook, "
-                "request_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    job.id,
-                    job.owner,
-                    job.task,
-                    job.status,
-                    json.dumps(job.options),
-                    json.dumps([f.to_dict() for f in job.files]),
-                    job.total,
-                    job.callback_url,
-                    json.dumps(job.webhook) if job.webhook else None,
-                    job.request_id,
-                    t,
-                    t,
-                ),
+        row.documents = [
+            DocumentRow(
+                index=f.index,
+                filename=f.filename,
+                kind=f.kind,
+                size=f.size,
+                sha256=f.sha256,
+                page_count=f.page_count,
+                pages=list(f.pages),
+                storage_key=key,
             )
-        return job
+            for f, key in zip(new.files, keys, strict=True)
+        ]
+        with self._tx() as s:
+            s.add(row)
+        return to_job(row)
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _row_to_job(row) if row else None
+        with self._tx() as s:
+            row = s.get(OcrExecution, job_id)
+            return to_job(row) if row is not None else None
 
     def list_jobs(self, owner: str, *, status: str | None = None, limit: int = 50) -> list[Job]:
-        sql = "SELECT * FROM jobs WHERE owner = ?"
-        args: list[Any] = [owner]
+        q = select(OcrExecution).where(OcrExecution.owner == owner)
         if status:
-            sql += " AND status = ?"
-            args.append(status)
-        sql += " ORDER BY created_at DESC LIMIT ?"
-        args.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [_row_to_job(r) for r in rows]
+            q = q.where(OcrExecution.status == status)
+        q = q.order_by(OcrExecution.created_at.desc()).limit(limit)
+        with self._tx() as s:
+            return [to_job(r) for r in s.scalars(q).all()]
+
+    def job_ids(self) -> set[str]:
+        with self._tx() as s:
+            return set(s.scalars(select(OcrExecution.id)).all())
 
     def stored_bytes(self, owner: str) -> int:
-        with self._lock:
-            rows = self._db.execute("SELECT files FROM jobs WHERE owner = ?", (owner,)).fetchall()
-        return sum(int(f.get("size", 0)) for r in rows for f in json.loads(r["files"]))
+        q = (
+            select(func.coalesce(func.sum(DocumentRow.size), 0))
+            .join(OcrExecution, DocumentRow.execution_id == OcrExecution.id)
+            .where(OcrExecution.owner == owner)
+        )
+        with self._tx() as s:
+            return int(s.scalar(q) or 0)
 
     def count_active(self, owner: str) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status IN ('queued', 'running')", (owner,)
-            ).fetchone()
-        return int(row["n"])
+        q = select(func.count()).where(OcrExecution.owner == owner, OcrExecution.status.in_(tuple(ACTIVE)))
+        with self._tx() as s:
+            return int(s.scalar(q) or 0)
 
-    def claim(self, runner: str, lease_s: float) -> Job | None:
-        """Take the oldest runnable queued job (atomic across processes)."""
-        t = now()
-        with self._tx() as db:
-            row = db.execute(
-                "SELECT id FROM jobs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?) "
-                "ORDER BY created_at LIMIT 1",
-                (t,),
-            ).fetchone()
+    def holder(self, job_id: str) -> tuple[str | None, str | None]:
+        """(status, worker token) of the job; (None, None) when it is gone."""
+        with self._tx() as s:
+            row = s.execute(select(OcrExecution.status, OcrExecution.worker).where(OcrExecution.id == job_id)).first()
+            return (row[0], row[1]) if row else (None, None)
+
+    # ---- claims and leases -----------------------------------------------------------------------------
+    @staticmethod
+    def _take(row: OcrExecution, worker: str, lease_s: float, t: dt.datetime) -> None:
+        row.status = "running"
+        row.worker = worker
+        row.attempts += 1
+        row.lease_until = _later(lease_s, t)
+        row.not_before = None
+        row.started_at = row.started_at or t
+        row.updated_at = t
+
+    def claim_next(self, worker: str, lease_s: float) -> Job | None:
+        """Take the oldest runnable queued job (atomic across processes), or None."""
+        t = now_utc()
+        q = (
+            select(OcrExecution)
+            .where(
+                OcrExecution.status == "queued",
+                or_(OcrExecution.not_before.is_(None), OcrExecution.not_before <= t),
+            )
+            .order_by(OcrExecution.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        with self._tx() as s:
+            row = s.scalars(q).first()
             if row is None:
                 return None
-            db.execute(
-                "UPDATE jobs SET status = 'running', runner = ?, lease_until = ?, attempts = attempts + 1, "
-                "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND status = 'queued'",
-                (runner, t + lease_s, t, t, row["id"]),
-            )
-            job = db.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
-        return _row_to_job(job)
+            self._take(row, worker, lease_s, t)
+            return to_job(row)
 
-    def heartbeat(self, runner: str, job_ids: list[str], lease_s: float) -> None:
-        if not job_ids:
+    def claim(self, job_id: str, worker: str, lease_s: float) -> tuple[Job | None, str]:
+        """Take this job → ("claimed" | "busy": a live worker has it | "gone": finished, cancelled, missing).
+
+        A running job whose lease expired is taken over (its worker died)."""
+        t = now_utc()
+        with self._tx() as s:
+            row = s.get(OcrExecution, job_id, with_for_update=True)
+            if row is None or row.status not in ACTIVE:
+                return None, "gone"
+            lease = timestamp(row.lease_until)
+            if row.status == "running" and lease is not None and lease > t.timestamp():
+                return to_job(row), "busy"
+            self._take(row, worker, lease_s, t)
+            return to_job(row), "claimed"
+
+    def heartbeat(self, holders: dict[str, str], lease_s: float) -> None:
+        """Extend the leases of {job_id: claim token} that those tokens still hold."""
+        if not holders:
             return
-        t = now()
-        marks = ",".join("?" * len(job_ids))
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE runner = ? AND status = 'running' "  # noqa: S608
-                f"AND id IN ({marks})",
-                (t + lease_s, runner, *job_ids),
+        until = _later(lease_s)
+        with self._tx() as s:
+            for job_id, worker in holders.items():
+                s.execute(
+                    update(OcrExecution)
+                    .where(OcrExecution.id == job_id, OcrExecution.worker == worker, OcrExecution.status == "running")
+                    .values(lease_until=until)
+                )
+
+    # ---- progress --------------------------------------------------------------------------------------
+    def set_done(self, job_id: str, done: int) -> None:
+        """Set the pages done from the file store (after a crash between a page write and its count)."""
+        with self._tx() as s:
+            s.execute(
+                update(OcrExecution)
+                .where(OcrExecution.id == job_id)
+                .values(done=case((OcrExecution.total < done, OcrExecution.total), else_=done), updated_at=now_utc())
             )
 
-    def status_of(self, job_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return str(row["status"]) if row else None
-
-    def finish(self, job_id: str, runner: str, status: str, *, error: dict[str, Any] | None, ttl_s: float) -> bool:
-        """running → succeeded|failed, only while this runner holds it (a cancel in between wins)."""
-        t = now()
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status = ?, error = ?, finished_at = ?, expires_at = ?, lease_until = NULL, "
-                "updated_at = ? WHERE id = ? AND status = 'running' AND runner = ?",
-                (status, json.dumps(error) if error else None, t, t + ttl_s, t, job_id, runner),
+    def increment_done(self, job_id: str) -> None:
+        with self._tx() as s:
+            s.execute(
+                update(OcrExecution)
+                .where(OcrExecution.id == job_id)
+                .values(
+                    done=case(
+                        (OcrExecution.done >= OcrExecution.total, OcrExecution.total), else_=OcrExecution.done + 1
+                    ),
+                    updated_at=now_utc(),
+                )
             )
-        return cur.rowcount == 1
+
+    # ---- transitions -----------------------------------------------------------------------------------
+    def _held(self, job_id: str, worker: str) -> Any:
+        return update(OcrExecution).where(
+            OcrExecution.id == job_id, OcrExecution.status == "running", OcrExecution.worker == worker
+        )
+
+    def finish(
+        self,
+        job_id: str,
+        worker: str,
+        status: str,
+        *,
+        error: dict[str, Any] | None,
+        ttl_s: float,
+        result_key: str | None = None,
+    ) -> bool:
+        """running → succeeded | failed, only while `worker` holds it (a cancel in between wins)."""
+        t = now_utc()
+        with self._tx() as s:
+            res = s.execute(
+                self._held(job_id, worker).values(
+                    status=status,
+                    error=error,
+                    result_key=result_key,
+                    finished_at=t,
+                    expires_at=_later(ttl_s, t),
+                    lease_until=None,
+                    updated_at=t,
+                )
+            )
+            return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
     def requeue(
-        self, job_id: str, runner: str, *, undo_attempt: bool, delay_s: float = 0.0, transient: bool = False
+        self, job_id: str, worker: str, *, undo_attempt: bool, delay_s: float = 0.0, transient: bool = False
     ) -> bool:
         """running → queued (shutdown: the attempt does not count; transient failure: wait `delay_s`)."""
-        t = now()
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status = 'queued', runner = NULL, lease_until = NULL, not_before = ?, "
-                "attempts = MAX(0, attempts - ?), retries = retries + ?, updated_at = ? "
-                "WHERE id = ? AND status = 'running' AND runner = ?",
-                (
-                    t + delay_s if delay_s else None,
-                    1 if undo_attempt else 0,
-                    1 if transient else 0,
-                    t,
-                    job_id,
-                    runner,
-                ),
+        t = now_utc()
+        with self._tx() as s:
+            res = s.execute(
+                self._held(job_id, worker).values(
+                    status="queued",
+                    worker=None,
+                    lease_until=None,
+                    not_before=_later(delay_s, t) if delay_s else None,
+                    attempts=case(
+                        (OcrExecution.attempts > 0, OcrExecution.attempts - (1 if undo_attempt else 0)), else_=0
+                    ),
+                    retries=OcrExecution.retries + (1 if transient else 0),
+                    updated_at=t,
+                )
             )
-        return cur.rowcount == 1
+            return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
     def cancel(self, job_id: str, *, ttl_s: float) -> Job | None:
-        t = now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET status = 'cancelled', finished_at = ?, expires_at = ?, lease_until = NULL, "
-                "error = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')",
-                (
-                    t,
-                    t + ttl_s,
-                    json.dumps({"code": "cancelled", "message": "The job was cancelled."}),
-                    t,
-                    job_id,
-                ),
+        t = now_utc()
+        with self._tx() as s:
+            s.execute(
+                update(OcrExecution)
+                .where(OcrExecution.id == job_id, OcrExecution.status.in_(tuple(ACTIVE)))
+                .values(
+                    status="cancelled",
+                    error=CANCELLED,
+                    finished_at=t,
+                    expires_at=_later(ttl_s, t),
+                    lease_until=None,
+                    updated_at=t,
+                )
             )
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _row_to_job(row) if row else None
+        return self.get(job_id)
 
     def delete(self, job_id: str) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-        remove_tree(self.job_dir(job_id))
+        with self._tx() as s:
+            s.execute(delete(DocumentRow).where(DocumentRow.execution_id == job_id))
+            s.execute(delete(OcrExecution).where(OcrExecution.id == job_id))
 
     def recover(
-        self, me: str, *, max_attempts: int, startup: bool, ttl_s: float = 72 * 3600.0
+        self, me: str | None, *, max_attempts: int, ttl_s: float, startup: bool = False
     ) -> list[tuple[str, str]]:
-        """Running jobs whose runner is gone: queued again, or failed after `max_attempts` starts.
+        """Running jobs whose worker is gone: queued again, or failed after `max_attempts` starts.
 
-        Gone = lease expired, or (at start-up) an earlier process on this host that is no longer alive.
-        Returns (job_id, new status) pairs.
+        Gone = lease expired, or (at `startup`) an earlier process on this host that no longer runs.
+        Jobs held by `me` (this process) are left alone. Returns (job_id, new status) pairs.
         """
-        t = now()
+        t = now_utc()
         out: list[tuple[str, str]] = []
-        with self._tx() as db:
-            rows = db.execute("SELECT id, runner, lease_until, attempts FROM jobs WHERE status = 'running'").fetchall()
-            for r in rows:
-                if r["runner"] == me:
+        q = select(OcrExecution).where(OcrExecution.status == "running").with_for_update(skip_locked=True)
+        with self._tx() as s:
+            for row in s.scalars(q).all():
+                if me and row.worker and row.worker.startswith(me):
                     continue
-                expired = r["lease_until"] is None or r["lease_until"] < t
-                if not (expired or (startup and runner_is_dead(r["runner"], me))):
+                lease = timestamp(row.lease_until)
+                expired = lease is None or lease < t.timestamp()
+                if not (expired or (startup and worker_is_dead(row.worker, me))):
                     continue
-                if int(r["attempts"]) >= max_attempts:
-                    err = {
-                        "code": "job_interrupted",
-                        "message": f"The job was interrupted {r['attempts']} times (the worker running it "
-                        "stopped); it is not retried again.",
-                    }
-                    db.execute(
-                        "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, expires_at = ?, "
-                        "lease_until = NULL, updated_at = ? WHERE id = ?",
-                        (json.dumps(err), t, t + ttl_s, t, r["id"]),
-                    )
-                    out.append((r["id"], "failed"))
+                if row.attempts >= max_attempts:
+                    row.status = "failed"
+                    row.error = interrupted(row.attempts)
+                    row.finished_at = t
+                    row.expires_at = _later(ttl_s, t)
                 else:
-                    db.execute(
-                        "UPDATE jobs SET status = 'queued', runner = NULL, lease_until = NULL, "
-                        "updated_at = ? "
-                        "WHERE id = ?",
-                        (t, r["id"]),
-                    )
-                    out.append((r["id"], "queued"))
+                    row.status = "queued"
+                    row.worker = None
+                row.lease_until = None
+                row.updated_at = t
+                out.append((row.id, row.status))
         return out
 
-    def set_expiry_where_missing(self, ttl_s: float) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET expires_at = finished_at + ? WHERE expires_at IS NULL AND finished_at IS NOT NULL",
-                (ttl_s,),
-            )
+    def stale_queued(self, older_than_s: float) -> list[str]:
+        """Queued jobs nobody picked up for a while (their message was lost)."""
+        cutoff = _later(-older_than_s)
+        q = select(OcrExecution.id).where(OcrExecution.status == "queued", OcrExecution.updated_at < cutoff)
+        with self._tx() as s:
+            return list(s.scalars(q).all())
 
-    def expired(self, at: float | None = None) -> list[str]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? AND status NOT IN "
-                "('queued', 'running')",
-                (at if at is not None else now(),),
-            ).fetchall()
-        return [str(r["id"]) for r in rows]
+    def touch(self, job_id: str) -> None:
+        with self._tx() as s:
+            s.execute(update(OcrExecution).where(OcrExecution.id == job_id).values(updated_at=now_utc()))
 
+    def expired(self) -> list[str]:
+        """Finished jobs past their retention (JOB_TTL_HOURS)."""
+        q = select(OcrExecution.id).where(
+            OcrExecution.expires_at.is_not(None),
+            OcrExecution.expires_at <= now_utc(),
+            OcrExecution.status.not_in(tuple(ACTIVE)),
+        )
+        with self._tx() as s:
+            return list(s.scalars(q).all())
+
+    # ---- webhooks --------------------------------------------------------------------------------------
     def update_webhook(self, job_id: str, webhook: dict[str, Any]) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET webhook = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(webhook), now(), job_id),
-            )
+        with self._tx() as s:
+            s.execute(update(OcrExecution).where(OcrExecution.id == job_id).values(webhook=webhook))
 
     def pending_webhooks(self) -> list[Job]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM jobs WHERE callback_url IS NOT NULL AND status IN ('succeeded', 'failed', "
-                "'cancelled') AND json_extract(webhook, '$.status') = 'pending'"
-            ).fetchall()
-        return [_row_to_job(r) for r in rows]
+        """Finished jobs whose completion callback was not delivered yet (sent again after a restart)."""
+        q = select(OcrExecution).where(
+            OcrExecution.callback_url.is_not(None),
+            OcrExecution.status.not_in(tuple(ACTIVE)),
+            OcrExecution.webhook["status"].as_string() == "pending",
+        )
+        with self._tx() as s:
+            return [to_job(r) for r in s.scalars(q).all()]
 
-    def remove_orphans(self, older_than_s: float = 3600.0) -> int:
-        """Delete job directories with no record and staged uploads left by a crash, once they are old."""
-        with self._lock:
-            ids = {str(r["id"]) for r in self._db.execute("SELECT id FROM jobs").fetchall()}
-        cutoff = now() - older_than_s
-        removed = 0
-        candidates = [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        incoming = self.root / ".incoming"
-        if incoming.is_dir():
-            candidates += [p for p in incoming.iterdir() if p.is_dir()]
-        for p in candidates:
-            if p.parent == self.root and p.name in ids:
-                continue
-            try:
-                if p.stat().st_mtime > cutoff:
-                    continue
-            except FileNotFoundError:
-                continue
-            remove_tree(p)
-            removed += 1
-        return removed
+
+def open_store(settings: Settings) -> JobStore:
+    """DATABASE_URL when set (PostgreSQL), else SQLite under DATA_DIR/jobs."""
+    return JobStore(settings.database_url or sqlite_url(settings.data_dir))
