@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 
 from app.core import executors
 from app.core.errors import error_responses
@@ -12,16 +12,8 @@ from app.core.executors import Work
 from app.features.extraction import extract, resolve_fields
 from app.features.extraction.schemas import ExtractionResponse
 from app.features.ocr.router import DOC_ERRORS
-from app.features.ocr.service import OcrOptionsDep, ocr_upload
-from app.http.deps import (
-    DocumentFile,
-    PagesForm,
-    PrincipalDep,
-    RequestIdDep,
-    ServiceDep,
-    SettingsDep,
-)
-from app.http.uploads import run_document_request
+from app.features.ocr.service import DocumentCallDep
+from app.http.deps import DocumentFile, PagesForm
 
 router = APIRouter(tags=["extraction"])
 
@@ -35,13 +27,8 @@ router = APIRouter(tags=["extraction"])
     responses=error_responses(*DOC_ERRORS),
 )
 async def extraction(
-    request: Request,
-    _: PrincipalDep,
-    service: ServiceDep,
-    settings: SettingsDep,
-    request_id: RequestIdDep,
     file: DocumentFile,
-    opts: OcrOptionsDep,
+    call: DocumentCallDep,
     fields: Annotated[
         str | None,
         Form(description="Comma-separated names, a JSON array of names, or a JSON object {name: description}"),
@@ -52,11 +39,12 @@ async def extraction(
     pages: PagesForm = None,
 ) -> dict[str, Any]:
     # parameter errors (bad JSON, unknown template, neither/both given) come before any OCR work
+    settings = call.settings
     resolve_fields(fields=fields, template=template, settings=settings)
 
     async def work(data: bytes, deadline: float) -> dict[str, Any]:
-        doc = await ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+        doc = await call.ocr(data, deadline, pages)
         body = await executors.run(Work.CPU, extract, doc, fields=fields, template=template, settings=settings)
-        return {"request_id": request_id, "lang": opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
+        return {"request_id": call.request_id, "lang": call.opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
 
-    return await run_document_request(request, service, settings, file, work)
+    return await call.run(file, work)

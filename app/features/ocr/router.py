@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -11,8 +10,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.documents.stream import PixelBudget
 from app.features.ocr.schemas import BatchResponse, OcrResponse
-from app.features.ocr.service import OcrOptionsDep, ocr_upload
-from app.features.ocr.types import DocumentResult
+from app.features.ocr.service import DocumentCallDep, OcrOptionsDep, ocr_upload
 from app.http.deps import (
     DocumentFile,
     PagesForm,
@@ -26,7 +24,6 @@ from app.http.uploads import (
     deadline_in,
     guarded,
     read_upload,
-    run_document_request,
 )
 
 router = APIRouter(tags=["ocr"])
@@ -52,39 +49,15 @@ DOC_ERRORS = (
 )
 
 
-def shape(result: DocumentResult, request_id: str | None) -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "lang": result.lang,
-        "engine": result.engine,
-        "text": result.text,
-        "pages": [p.to_dict() for p in result.pages],
-        "timings_ms": result.timings_ms,
-    }
-
-
 @router.post(
     "/ocr",
     response_model=OcrResponse,
     summary="Read the text of an image or PDF",
     responses=error_responses(*DOC_ERRORS),
 )
-async def ocr(
-    request: Request,
-    _: PrincipalDep,
-    service: ServiceDep,
-    settings: SettingsDep,
-    request_id: RequestIdDep,
-    file: DocumentFile,
-    opts: OcrOptionsDep,
-    pages: PagesForm = None,
-) -> dict[str, Any]:
-
-    def work(data: bytes, deadline: float) -> Awaitable[DocumentResult]:
-        return ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
-
-    result = await run_document_request(request, service, settings, file, work)
-    return shape(result, request_id)
+async def ocr(file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None) -> dict[str, Any]:
+    result = await call.run(file, lambda data, deadline: call.ocr(data, deadline, pages))
+    return result.to_dict(call.request_id)
 
 
 @router.post(
@@ -121,7 +94,7 @@ async def ocr_batch(
             if err.code in (ErrorCode.TIMEOUT, ErrorCode.QUEUE_FULL):
                 raise
             return {"filename": upload.filename, "status": err.status, "error": err.body(request_id)["error"]}
-        return {"filename": upload.filename, "status": 200, "result": shape(res, request_id)}
+        return {"filename": upload.filename, "status": 200, "result": res.to_dict(request_id)}
 
     async with service.admission.slot():
         deadline = deadline_in(settings.request_timeout_s)

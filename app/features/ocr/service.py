@@ -1,19 +1,34 @@
 """The OCR feature's request side, shared by /ocr, /ocr/batch, /structure and /extraction: the OCR form
-fields as pipeline options, and the OCR of an uploaded document under the service's limits."""
+fields as pipeline options, one document request as the routes receive it (`DocumentCallDep`), and the
+OCR of an uploaded document under the service's limits."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request, UploadFile
 
 from app.core.config import Settings
 from app.documents.limits import limits_from_settings
 from app.documents.stream import PixelBudget
 from app.features.ocr.pipeline import OcrOptions, ocr_bytes
 from app.features.ocr.types import DocumentResult
-from app.http.deps import LangForm, MinConfForm, OrientForm, SettingsDep, resolve_lang
+from app.http.deps import (
+    LangForm,
+    MinConfForm,
+    OrientForm,
+    PrincipalDep,
+    RequestIdDep,
+    ServiceDep,
+    SettingsDep,
+    resolve_lang,
+)
+from app.http.uploads import run_document_request
 from app.serving.service import Service
+
+T = TypeVar("T")
 
 
 def ocr_options(
@@ -27,6 +42,42 @@ def ocr_options(
 
 
 OcrOptionsDep = Annotated[OcrOptions, Depends(ocr_options)]
+
+
+@dataclass(slots=True)
+class DocumentCall:
+    """One single-document request (/ocr, /structure, /extraction): authenticated, the service ready,
+    the OCR options parsed. The upload stays a parameter of the route itself, so that `file` comes first
+    in the form as the OpenAPI schema has always listed it."""
+
+    request: Request
+    service: Service
+    settings: Settings
+    request_id: str | None
+    opts: OcrOptions
+
+    async def run(self, file: UploadFile, work: Callable[[bytes, float], Awaitable[T]]) -> T:
+        """Read the upload, take an admission slot, run `work(data, deadline)` under the request deadline."""
+        return await run_document_request(self.request, self.service, self.settings, file, work)
+
+    async def ocr(self, data: bytes, deadline: float, pages: str | None) -> DocumentResult:
+        return await ocr_upload(
+            data, service=self.service, settings=self.settings, opts=self.opts, pages=pages, deadline=deadline
+        )
+
+
+def document_call(
+    request: Request,
+    _: PrincipalDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request_id: RequestIdDep,
+    opts: OcrOptionsDep,
+) -> DocumentCall:
+    return DocumentCall(request, service, settings, request_id, opts)
+
+
+DocumentCallDep = Annotated[DocumentCall, Depends(document_call)]
 
 
 async def ocr_upload(

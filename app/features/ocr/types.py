@@ -87,3 +87,14 @@ class DocumentResult:
     @property
     def text(self) -> str:
         return "\n\n".join(p.text for p in self.pages)
+
+    def to_dict(self, request_id: str | None = None) -> dict[str, Any]:
+        """The POST /ocr response body (also what an async job stores as its result)."""
+        return {
+            "request_id": request_id,
+            "lang": self.lang,
+            "engine": self.engine,
+            "text": self.text,
+            "pages": [p.to_dict() for p in self.pages],
+            "timings_ms": self.timings_ms,
+        }

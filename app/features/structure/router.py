@@ -5,25 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.documents import limits_from_settings
 from app.documents.stream import PixelBudget
 from app.features.ocr.router import DOC_ERRORS
-from app.features.ocr.service import OcrOptionsDep
+from app.features.ocr.service import DocumentCallDep
 from app.features.structure.pipeline import structure_bytes
 from app.features.structure.schemas import StructureResponse
 from app.features.structure.types import StructureResult
-from app.http.deps import (
-    DocumentFile,
-    PagesForm,
-    PrincipalDep,
-    RequestIdDep,
-    ServiceDep,
-    SettingsDep,
-)
-from app.http.uploads import run_document_request
+from app.http.deps import DocumentFile, PagesForm
 from app.serving.service import Service
 
 router = APIRouter(tags=["structure"])
@@ -37,10 +29,6 @@ def check_available(service: Service) -> None:
         raise AppError(ErrorCode.INVALID_PARAMETER, f"/structure is not available: {reason}.")
 
 
-def shape(result: StructureResult, request_id: str | None) -> dict[str, Any]:
-    return result.to_dict(request_id)
-
-
 @router.post(
     "/structure",
     response_model=StructureResponse,
@@ -52,20 +40,11 @@ def shape(result: StructureResult, request_id: str | None) -> dict[str, Any]:
     ),
     responses=error_responses(*DOC_ERRORS),
 )
-async def structure(
-    request: Request,
-    _: PrincipalDep,
-    service: ServiceDep,
-    settings: SettingsDep,
-    request_id: RequestIdDep,
-    file: DocumentFile,
-    opts: OcrOptionsDep,
-    pages: PagesForm = None,
-) -> dict[str, Any]:
+async def structure(file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None) -> dict[str, Any]:
+    service, settings, opts = call.service, call.settings, call.opts
     check_available(service)
 
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
-        info = service.describe(opts.lang, stages=STAGES)
         return structure_bytes(
             data,
             opts,
@@ -73,11 +52,11 @@ async def structure(
             limits=limits_from_settings(settings),
             budget=PixelBudget.for_request(settings),
             pages=pages,
-            engine_info=info,
+            engine_info=service.describe(opts.lang, stages=STAGES),
             deadline=deadline,
         )
 
-    result = await run_document_request(request, service, settings, file, work)
+    result = await call.run(file, work)
     if not result.document.engine:  # engines were still loading when the request came in
         result.document.engine = service.describe(opts.lang, stages=STAGES)
-    return shape(result, request_id)
+    return result.to_dict(call.request_id)
