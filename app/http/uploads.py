@@ -21,6 +21,24 @@ T = TypeVar("T")
 
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the small form fields next to the files
 
+# What any request that uploads documents may be answered with (the routes add their own codes).
+UPLOAD_ERRORS = (
+    ErrorCode.MISSING_FILE,
+    ErrorCode.EMPTY_FILE,
+    ErrorCode.CORRUPT_DOCUMENT,
+    ErrorCode.ENCRYPTED_DOCUMENT,
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.FILE_TOO_LARGE,
+    ErrorCode.TOO_MANY_PIXELS,
+    ErrorCode.TOO_MANY_PAGES,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.INVALID_PARAMETER,
+    ErrorCode.UNSUPPORTED_LANGUAGE,
+    ErrorCode.LANGUAGE_NOT_ENABLED,
+    ErrorCode.QUEUE_FULL,
+    ErrorCode.NOT_READY,
+)
+
 
 def check_content_length(request: Request, max_bytes: int, files: int = 1) -> None:
     """Refuse an oversized body before parsing it (multipart overhead allowed)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import time
 from collections.abc import Awaitable, Callable
@@ -19,13 +20,13 @@ from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.executors import Work
-from app.documents import Document, Limits, Page
+from app.documents import Document, Limits, Page, limits_from_settings
 from app.documents.stream import each_page
 from app.features.extraction import extract, resolve_fields
 from app.features.jobs.documents import chunks, decode_pages
 from app.features.jobs.models import TRANSIENT_CODES, Job, JobCancelled, JobError, JobFile
 from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_document
-from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
+from app.features.ocr.types import DocumentResult, Line, PageResult, Unread, result_body
 from app.features.structure import markdown as md
 from app.features.structure.pipeline import structure_document
 
@@ -142,14 +143,7 @@ class OcrTask:
 
     async def finish(self, job: Job, file: JobFile, pages: list[dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
         lang = str(job.options["lang"])
-        return {
-            "request_id": job.request_id,
-            "lang": lang,
-            "engine": ctx.engine_info(lang),
-            "text": "\n\n".join(p["text"] for p in pages),
-            "pages": pages,
-            "timings_ms": _elapsed_ms(ctx),
-        }
+        return result_body(job.request_id, lang, ctx.engine_info(lang), pages, _elapsed_ms(ctx))
 
 
 def _unless_built(task: str, module: str) -> str | None:
@@ -213,15 +207,8 @@ class StructureTask:
     async def finish(self, job: Job, file: JobFile, pages: list[dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
 
         lang = str(job.options["lang"])
-        return {
-            "request_id": job.request_id,
-            "lang": lang,
-            "engine": ctx.engine_info(lang),
-            "text": "\n\n".join(str(p.get("text", "")) for p in pages),
-            "pages": pages,
-            "markdown": md.join_pages([(int(p["page"]), str(p.get("markdown", ""))) for p in pages]),
-            "timings_ms": _elapsed_ms(ctx),
-        }
+        markdown = md.join_pages([(int(p["page"]), str(p.get("markdown", ""))) for p in pages])
+        return result_body(job.request_id, lang, ctx.engine_info(lang), pages, _elapsed_ms(ctx), markdown=markdown)
 
 
 TASK_REGISTRY: dict[str, JobTask] = {
@@ -249,11 +236,9 @@ def get_task(name: str) -> JobTask:
 
 
 def job_limits(settings: Settings) -> Limits:
-    return Limits(
-        max_bytes=settings.jobs_max_upload_bytes,
-        max_pixels=settings.max_pixels,
-        max_pages=settings.jobs_max_pages,
-        pdf_dpi=settings.pdf_dpi,
+    """The decoder's limits for a job: the request's, with JOBS_MAX_UPLOAD_MB and JOBS_MAX_PAGES."""
+    return dataclasses.replace(
+        limits_from_settings(settings), max_bytes=settings.jobs_max_upload_bytes, max_pages=settings.jobs_max_pages
     )
 
 

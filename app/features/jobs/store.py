@@ -13,6 +13,7 @@ starts with BEGIN IMMEDIATE (WAL), so several processes may share one DATA_DIR.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import socket
@@ -154,17 +155,7 @@ class JobStore:
             updated_at=t,
         )
         row.documents = [
-            DocumentRow(
-                index=f.index,
-                filename=f.filename,
-                kind=f.kind,
-                size=f.size,
-                sha256=f.sha256,
-                page_count=f.page_count,
-                pages=list(f.pages),
-                storage_key=key,
-            )
-            for f, key in zip(new.files, keys, strict=True)
+            DocumentRow(**dataclasses.asdict(f), storage_key=key) for f, key in zip(new.files, keys, strict=True)
         ]
         with self._tx() as s:
             s.add(row)

@@ -12,6 +12,7 @@ database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -97,32 +98,16 @@ class DocumentRow(Base):
 
 
 def to_job(row: OcrExecution) -> Job:
-    return Job(
-        id=row.id,
-        owner=row.owner,
-        task=row.task,
-        status=row.status,
-        options=dict(row.options or {}),
-        files=[
-            JobFile(d.index, d.filename, d.kind, d.size, d.sha256, d.page_count, list(d.pages)) for d in row.documents
-        ],
-        total=row.total,
-        done=row.done,
-        attempts=row.attempts,
-        retries=row.retries,
-        error=row.error,
-        callback_url=row.callback_url,
-        webhook=row.webhook,
-        request_id=row.request_id,
-        worker=row.worker,
-        lease_until=timestamp(row.lease_until),
-        not_before=timestamp(row.not_before),
-        created_at=timestamp(row.created_at) or 0.0,
-        started_at=timestamp(row.started_at),
-        finished_at=timestamp(row.finished_at),
-        expires_at=timestamp(row.expires_at),
-        updated_at=timestamp(row.updated_at) or 0.0,
-    )
+    """A row as the Job the rest of the service reads: same names, times as epoch seconds."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Job):
+        if f.name != "files":
+            value = getattr(row, f.name)
+            values[f.name] = timestamp(value) if isinstance(value, dt.datetime) else value
+    values["options"] = dict(row.options or {})
+    names = [f.name for f in dataclasses.fields(JobFile)]
+    files = [JobFile(**{name: getattr(d, name) for name in names}) for d in row.documents]
+    return Job(files=files, **values)
 
 
 def add_missing_columns(engine: Engine) -> None:

@@ -20,6 +20,7 @@ from app.http.deps import (
     SettingsDep,
 )
 from app.http.uploads import (
+    UPLOAD_ERRORS,
     check_content_length,
     deadline_in,
     guarded,
@@ -28,25 +29,7 @@ from app.http.uploads import (
 
 router = APIRouter(tags=["ocr"])
 
-DOC_ERRORS = (
-    ErrorCode.MISSING_FILE,
-    ErrorCode.EMPTY_FILE,
-    ErrorCode.CORRUPT_DOCUMENT,
-    ErrorCode.ENCRYPTED_DOCUMENT,
-    ErrorCode.UNAUTHENTICATED,
-    ErrorCode.INVALID_TOKEN,
-    ErrorCode.TOKEN_EXPIRED,
-    ErrorCode.FILE_TOO_LARGE,
-    ErrorCode.TOO_MANY_PIXELS,
-    ErrorCode.TOO_MANY_PAGES,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.INVALID_PARAMETER,
-    ErrorCode.UNSUPPORTED_LANGUAGE,
-    ErrorCode.LANGUAGE_NOT_ENABLED,
-    ErrorCode.QUEUE_FULL,
-    ErrorCode.NOT_READY,
-    ErrorCode.TIMEOUT,
-)
+DOC_ERRORS = (*UPLOAD_ERRORS, ErrorCode.INVALID_TOKEN, ErrorCode.TOKEN_EXPIRED, ErrorCode.TIMEOUT)
 
 
 @router.post(

@@ -90,11 +90,27 @@ class DocumentResult:
 
     def to_dict(self, request_id: str | None = None) -> dict[str, Any]:
         """The POST /ocr response body (also what an async job stores as its result)."""
-        return {
-            "request_id": request_id,
-            "lang": self.lang,
-            "engine": self.engine,
-            "text": self.text,
-            "pages": [p.to_dict() for p in self.pages],
-            "timings_ms": self.timings_ms,
-        }
+        return result_body(request_id, self.lang, self.engine, [p.to_dict() for p in self.pages], self.timings_ms)
+
+
+def result_body(
+    request_id: str | None,
+    lang: str,
+    engine: dict[str, Any],
+    pages: list[dict[str, Any]],
+    timings_ms: dict[str, float],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The body of a document result (/ocr, /structure, and the jobs' results of both), in the contract's
+    key order: the document's text is its pages' texts, one blank line apart; `extra` (e.g. `markdown`)
+    goes before `timings_ms`."""
+    text = "\n\n".join(str(p.get("text", "")) for p in pages)
+    return {
+        "request_id": request_id,
+        "lang": lang,
+        "engine": engine,
+        "text": text,
+        "pages": pages,
+        **extra,
+        "timings_ms": timings_ms,
+    }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from app.features.ocr.types import DocumentResult, Line, PageResult
+from app.features.ocr.types import DocumentResult, Line, PageResult, result_body
 from app.features.structure import markdown as md
 
 # --------------------------------------------------------------------------------------------------
@@ -142,12 +142,5 @@ class StructureResult:
 
     def to_dict(self, request_id: str | None = None) -> dict[str, Any]:
         """The POST /structure response body (also what an async job stores as its result)."""
-        return {
-            "request_id": request_id,
-            "lang": self.lang,
-            "engine": self.engine,
-            "text": self.text,
-            "pages": [p.to_dict() for p in self.pages],
-            "markdown": self.markdown,
-            "timings_ms": self.timings_ms,
-        }
+        pages = [p.to_dict() for p in self.pages]
+        return result_body(request_id, self.lang, self.engine, pages, self.timings_ms, markdown=self.markdown)
