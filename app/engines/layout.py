@@ -21,12 +21,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from app.engines.base import EngineInfo, EngineLoadError, close_engine
 from app.engines.crops import to_bgr
+from app.engines.models import rapid_engine_cfg
 from app.engines.paddle import predictor_kwargs
 
 log = logging.getLogger(__name__)
@@ -154,16 +155,10 @@ class RapidLayoutDetector:
             path = Path(model_path)
             if not path.is_file():
                 raise EngineLoadError(f"LAYOUT_MODEL_PATH={path} does not exist")
-        engine_cfg: dict[str, Any] = {}
-        if cpu_threads > 0:
-            engine_cfg["intra_op_num_threads"] = int(cpu_threads)
-        if device.startswith("gpu"):
-            engine_cfg["use_cuda"] = True
-            engine_cfg["cuda_ep_cfg.device_id"] = int(device.partition(":")[2] or 0)
         cfg = RapidLayoutInput(
             model_type=mtype,
             model_dir_or_path=str(path),
-            engine_cfg=engine_cfg,
+            engine_cfg=rapid_engine_cfg(cpu_threads=cpu_threads, device=device),
             conf_thresh=conf_threshold,
             iou_thresh=iou_threshold,
         )

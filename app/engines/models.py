@@ -203,3 +203,15 @@ def table_model_path(models_dir: Path) -> Path:
     if not path.is_file():
         raise EngineLoadError(f"table model {path} not found. {FETCH_HINT}")
     return path
+
+
+def rapid_engine_cfg(*, cpu_threads: int, device: str) -> dict[str, Any]:
+    """The ONNX Runtime `engine_cfg` of the RapidAI packages (rapid-layout, rapid-table) for our
+    thread count and device."""
+    cfg: dict[str, Any] = {}
+    if cpu_threads > 0:
+        cfg["intra_op_num_threads"] = int(cpu_threads)
+    if device.startswith("gpu"):
+        cfg["use_cuda"] = True
+        cfg["cuda_ep_cfg.device_id"] = int(device.partition(":")[2] or 0)
+    return cfg

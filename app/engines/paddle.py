@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -69,8 +69,49 @@ def predictor_kwargs(
     return kwargs
 
 
-def _model_kwargs(model: ModelRef, **options: Any) -> dict[str, Any]:
-    return predictor_kwargs(name=model.paddlex_name, path=model.path, backend=model.backend, **options)
+class Placement(TypedDict, total=False):
+    """Where and how a PaddleOCR module runs (the same keyword arguments for all three classes)."""
+
+    device: str  # cpu | gpu:N
+    cpu_threads: int  # 0: the runtime's default
+    mem_arena: bool  # ONNX Runtime's CPU memory arena
+    runtime: str  # CPU runtime for ONNX models: onnxruntime | openvino
+    precision: str  # OpenVINO inference precision: auto | f32 | bf16
+
+
+PLACEMENT_DEFAULTS: Placement = {
+    "device": "cpu",
+    "cpu_threads": 0,
+    "mem_arena": False,
+    "runtime": "onnxruntime",
+    "precision": "auto",
+}
+
+
+def _load(
+    cls: Any, what: str, model: ModelRef, placement: Placement, extra: dict[str, Any] | None = None
+) -> tuple[Any, str, str]:
+    """Build one PaddleOCR module object on its device and CPU runtime: (predictor, backend, device)."""
+    p: Placement = {**PLACEMENT_DEFAULTS, **placement}
+    device = p["device"]
+    kwargs = predictor_kwargs(
+        name=model.paddlex_name,
+        path=model.path,
+        backend=model.backend,
+        device=device,
+        cpu_threads=p["cpu_threads"],
+        mem_arena=p["mem_arena"],
+    )
+    predictor = _create(cls, what, kwargs, extra)
+    backend = use_cpu_runtime(
+        predictor,
+        model,
+        device=device,
+        cpu_threads=p["cpu_threads"],
+        runtime=p["runtime"],
+        precision=p["precision"],
+    )
+    return predictor, backend, device
 
 
 def _create(cls: Any, what: str, kwargs: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
@@ -138,11 +179,6 @@ class PaddleTextDetector:
         self,
         model: ModelRef,
         *,
-        device: str = "cpu",
-        cpu_threads: int = 0,
-        mem_arena: bool = False,
-        runtime: str = "onnxruntime",
-        precision: str = "auto",
         limit_type: str = "min",
         limit_side_len: int = 64,
         max_side_limit: int = 4000,
@@ -150,10 +186,10 @@ class PaddleTextDetector:
         box_thresh: float | None = None,
         unclip_ratio: float | None = None,
         trim_borders: bool = True,
+        **placement: Unpack[Placement],
     ) -> None:
         from paddleocr import TextDetection
 
-        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
         extra = {
             "limit_type": limit_type,
             "limit_side_len": limit_side_len,
@@ -161,10 +197,7 @@ class PaddleTextDetector:
             "box_thresh": box_thresh,
             "unclip_ratio": unclip_ratio,
         }
-        self._predictor = _create(TextDetection, "text detection", kwargs, extra)
-        backend = use_cpu_runtime(
-            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision=precision
-        )
+        self._predictor, backend, device = _load(TextDetection, "text detection", model, placement, extra)
         self._max_side_limit = max_side_limit
         self._trim_borders = trim_borders
         self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"det": model.name})
@@ -218,20 +251,12 @@ class PaddleTextRecognizer:
         self,
         model: ModelRef,
         *,
-        device: str = "cpu",
-        cpu_threads: int = 0,
-        mem_arena: bool = False,
-        runtime: str = "onnxruntime",
-        precision: str = "auto",
         max_batch: int | None = None,
+        **placement: Unpack[Placement],
     ) -> None:
         from paddleocr import TextRecognition
 
-        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
-        self._predictor = _create(TextRecognition, "text recognition", kwargs)
-        backend = use_cpu_runtime(
-            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision=precision
-        )
+        self._predictor, backend, device = _load(TextRecognition, "text recognition", model, placement)
         if max_batch is None:
             max_batch = CPU_REC_BATCH if device == "cpu" else GPU_REC_BATCH
         self.max_batch = max(1, int(max_batch))
@@ -264,22 +289,17 @@ class PaddleOrientationClassifier:
         self,
         model: ModelRef,
         *,
-        device: str = "cpu",
-        cpu_threads: int = 0,
-        mem_arena: bool = False,
-        runtime: str = "onnxruntime",
-        precision: str = "auto",
         max_batch: int = 8,
         min_score: float = 0.75,
+        **placement: Unpack[Placement],
     ) -> None:
         from paddleocr import DocImgOrientationClassification
 
-        kwargs = _model_kwargs(model, device=device, cpu_threads=cpu_threads, mem_arena=mem_arena)
-        self._predictor = _create(DocImgOrientationClassification, "document orientation", kwargs)
         # always float32: the answer is a cut on the top score, and bfloat16 moved a real receipt photo's
         # score across it (0.73 -> 0.78, turned upside down); one 224x224 inference per page costs little
-        backend = use_cpu_runtime(
-            self._predictor, model, device=device, cpu_threads=cpu_threads, runtime=runtime, precision="f32"
+        placement = {**placement, "precision": "f32"}
+        self._predictor, backend, device = _load(
+            DocImgOrientationClassification, "document orientation", model, placement
         )
         self.max_batch = max(1, int(max_batch))
         self.min_score = min_score

@@ -39,28 +39,32 @@ def _rules(image: np.ndarray, line_h: float) -> _Rules:
     _, bw = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     h_len = max(20, round(2.0 * line_h))
     v_len = max(12, round(1.1 * line_h))
-    # a rule drawn with a slight skew still survives a 1-px vertical closing before the opening
-    bw_h = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
-    bw_v = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
-    horizontal = cv2.morphologyEx(bw_h, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    vertical = cv2.morphologyEx(bw_v, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
-    h_segments: list[tuple[float, float, float]] = []
-    thick: list[float] = []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
-    for i in range(1, n):
-        x, y, w, h, _area = (int(v) for v in stats[i])
-        if w >= h_len and h <= max(8, 0.5 * line_h):
-            h_segments.append((y + h / 2, float(x), float(x + w)))
-            thick.append(h)
-    v_segments: list[tuple[float, float, float]] = []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
-    for i in range(1, n):
-        x, y, w, h, _area = (int(v) for v in stats[i])
-        if h >= v_len and w <= max(8, 0.5 * line_h):
-            v_segments.append((x + w / 2, float(y), float(y + h)))
-            thick.append(w)
+    horizontal, h_segments, h_thick = _rule_segments(bw, True, h_len, line_h)
+    vertical, v_segments, v_thick = _rule_segments(bw, False, v_len, line_h)
+    thick = h_thick + v_thick
     thickness = float(median(thick)) if thick else 2.0
     return _Rules(horizontal, vertical, h_segments, v_segments, thickness)
+
+
+def _rule_segments(
+    bw: np.ndarray, horizontal: bool, min_len: int, line_h: float
+) -> tuple[np.ndarray, list[tuple[float, float, float]], list[float]]:
+    """The rules of one direction: their mask, their segments (position across, start, end along) and
+    thicknesses. A rule drawn with a slight skew still survives a 1-px closing across it before the
+    opening along it; a stroke thicker than half a text line is ink, not a rule."""
+    across, along = ((1, 3), (min_len, 1)) if horizontal else ((3, 1), (1, min_len))
+    closed = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    mask = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+    segments: list[tuple[float, float, float]] = []
+    thick: list[float] = []
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    for i in range(1, n):
+        x, y, w, h, _area = (int(v) for v in stats[i])
+        length, width, start, pos = (w, h, x, y) if horizontal else (h, w, y, x)
+        if length >= min_len and width <= max(8, 0.5 * line_h):
+            segments.append((pos + width / 2, float(start), float(start + length)))
+            thick.append(width)
+    return mask, segments, thick
 
 
 def _coverage(mask: np.ndarray, horizontal: bool, pos: float, a: float, b: float, tol: int) -> float:
@@ -95,20 +99,8 @@ def ruled_grid(image: np.ndarray, lines: Sequence[Box] = ()) -> TableStructure |
     v_y0 = min(s[1] for s in rules.v_segments)
     v_y1 = max(s[2] for s in rules.v_segments)
     min_cell = max(8.0, 0.8 * line_h)
-    virtual_x: set[int] = set()
-    virtual_y: set[int] = set()
-    if xs and h_x0 < xs[0] - min_cell:
-        xs.insert(0, h_x0)
-        virtual_x.add(0)
-    if xs and h_x1 > xs[-1] + min_cell:
-        xs.append(h_x1)
-        virtual_x.add(len(xs) - 1)
-    if ys and v_y0 < ys[0] - min_cell:
-        ys.insert(0, v_y0)
-        virtual_y.add(0)
-    if ys and v_y1 > ys[-1] + min_cell:
-        ys.append(v_y1)
-        virtual_y.add(len(ys) - 1)
+    _close_open_sides(xs, h_x0, h_x1, min_cell)
+    _close_open_sides(ys, v_y0, v_y1, min_cell)
     # drop grid lines closer than a minimal cell (double rules)
     xs = _dedupe(xs, min_cell)
     ys = _dedupe(ys, min_cell)
@@ -149,6 +141,15 @@ def ruled_grid(image: np.ndarray, lines: Sequence[Box] = ()) -> TableStructure |
     ]
     structure = TableStructure(n_rows, n_cols, out, "ruled", 1.0)
     return _drop_empty_edges(structure, lines) if lines else structure
+
+
+def _close_open_sides(grid: list[float], lo: float, hi: float, min_cell: float) -> None:
+    """Add grid lines at `lo` / `hi` (the crossing rules' extent) where the rules reach a cell or more
+    beyond the first / last grid line: a table drawn without an outer frame."""
+    if grid and lo < grid[0] - min_cell:
+        grid.insert(0, lo)
+    if grid and hi > grid[-1] + min_cell:
+        grid.append(hi)
 
 
 def _dedupe(values: list[float], gap: float) -> list[float]:

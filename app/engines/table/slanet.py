@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from app.engines.base import EngineLoadError
-from app.engines.models import FETCH_HINT
+from app.engines.models import FETCH_HINT, rapid_engine_cfg
 from app.engines.table.base import (
     TableCell,
     TableStructure,
@@ -72,15 +71,10 @@ class SlanetStructure:
         path = Path(model_path)
         if not path.is_file():
             raise EngineLoadError(f"table structure model {path} is missing; {FETCH_HINT}")
-        engine_cfg: dict[str, Any] = {}
-        if cpu_threads > 0:
-            engine_cfg["intra_op_num_threads"] = int(cpu_threads)
-        if device.startswith("gpu"):
-            engine_cfg["use_cuda"] = True
         cfg = RapidTableInput(
             model_type=ModelType.PPSTRUCTURE_EN,
             model_dir_or_path=str(path),
-            engine_cfg=engine_cfg,
+            engine_cfg=rapid_engine_cfg(cpu_threads=cpu_threads, device=device),
             use_ocr=False,
         )
         try:
