@@ -299,6 +299,37 @@ def test_dark_theme_small_screen_and_korean_interface(browser: Browser, stub_ser
     browser.screenshot("web-mobile-dark.png")
 
 
+def test_auto_theme_follows_the_system_colour_scheme(browser: Browser, stub_server: Any) -> None:
+    d = browser.driver
+
+    def page_colours() -> tuple[str, str]:
+        return d.execute_script(
+            "const b = getComputedStyle(document.body);"
+            "const s = getComputedStyle(document.getElementById('submit'));"
+            "return [b.backgroundColor, s.backgroundColor];"
+        )
+
+    try:
+        for scheme, expected_bg in (("dark", "rgb(15, 18, 22)"), ("light", "rgb(245, 246, 248)")):
+            d.execute_cdp_cmd(
+                "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+            )
+            browser.open(stub_server.url, theme="auto")
+            bg, button = page_colours()
+            assert bg == expected_bg, scheme
+            assert button != bg
+        # an explicit choice wins over the system's
+        browser.open(stub_server.url, theme="dark")
+        assert page_colours()[0] == "rgb(15, 18, 22)"  # dark under a light system
+        d.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        )
+        browser.open(stub_server.url, theme="light")
+        assert page_colours()[0] == "rgb(245, 246, 248)"  # light under a dark system
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
 def test_every_control_has_an_accessible_name(browser: Browser, stub_server: Any, korean_png: Path) -> None:
     run(browser, stub_server.url, korean_png, "structure")
     unnamed = browser.driver.execute_script(
