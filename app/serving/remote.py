@@ -4,12 +4,12 @@ and sends every page to the model server (`python -m app.model_server`, POST /pr
 How it plugs in: `Service.submit` hands the runtime's task kinds to `RemoteEngines.submit` instead of
 the local engine pools, so the pipelines (OCR, structure, jobs) are unchanged:
 
-- `detect` (a page image) → no call yet: a `RemoteDetection` whose single "crop" is the page itself.
-- `recognize` with that page and a language → one POST /predict (the page as a lossless PNG, the
-  language, `raw=true`): the model server runs orientation, detection and recognition and answers every
-  detected line (quad, text, confidence) in detection order. The detection's rotation, size and quads
-  are filled from the same answer, so a page costs one round trip and one pass of each model.
-  Plain crops (e.g. table cells re-read by /structure) → POST /recognize.
+- `detect` (a page image and the language it will be read in) → one POST /predict (the page as a
+  lossless PNG, the language, `raw=true`): the model server runs orientation, detection and recognition
+  and answers every detected line (quad, text, confidence, ink) in detection order. The answer is a real
+  `DetectResult` (rotation, upright size, quads) that also carries the lines' readings (`read`), so the
+  pipeline does not recognise them again: a page costs one round trip and one pass of each model.
+- `recognize` (line crops, e.g. table cells re-read by /structure) → POST /recognize.
 
 Since the same engines see the same pixels, the text is identical to in-process mode. HTTP: one pooled
 httpx client (MODEL_SERVER_MAX_CONNECTIONS), MODEL_SERVER_TIMEOUT per call (default 60 s), connection
@@ -25,7 +25,6 @@ import contextlib
 import io
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -37,7 +36,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.executors import Work
 from app.engines.base import Recognized
-from app.serving.tasks import DetectJob, RecognizeJob
+from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
 
 log = logging.getLogger(__name__)
 
@@ -49,51 +48,6 @@ def encode_png(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
-
-
-class RemotePage:
-    """Stands in for the line crops of a page: the model server reads the whole page in one call."""
-
-    __slots__ = ("answer", "detect_orientation", "image")
-
-    def __init__(self, image: np.ndarray, detect_orientation: bool) -> None:
-        self.image = image
-        self.detect_orientation = detect_orientation
-        self.answer: dict[str, Any] | None = None
-
-
-class RemoteDetection:
-    """What `detect` returns in split mode (duck-types DetectResult); filled in by `recognize`."""
-
-    def __init__(self, page: RemotePage) -> None:
-        self.page = page
-        self.crops: list[Any] = [page]
-
-    def _answer(self) -> dict[str, Any]:
-        if self.page.answer is None:
-            raise RuntimeError("a remote detection is read after its recognize step (split mode)")
-        return self.page.answer
-
-    @property
-    def rotation(self) -> int:
-        return int(self._answer()["rotation"])
-
-    @property
-    def width(self) -> int:
-        return int(self._answer()["width"])
-
-    @property
-    def height(self) -> int:
-        return int(self._answer()["height"])
-
-    @property
-    def inks(self) -> list[bool]:
-        """Per detected region, whether the model server saw ink in it (true when it does not say)."""
-        return [bool(d.get("ink", True)) for d in self._answer().get("detections") or []]
-
-    @property
-    def quads(self) -> list[np.ndarray]:
-        return [np.asarray(d["box"], dtype=np.float32) for d in self._answer().get("detections") or []]
 
 
 class RemoteEngines:
@@ -304,26 +258,27 @@ class RemoteEngines:
             f"detection and recognition only; '{kind}' (used by /structure) is not available.",
         )
 
-    async def _detect(self, job: DetectJob, deadline: float | None) -> RemoteDetection:
-        return RemoteDetection(RemotePage(job.image, job.detect_orientation))
+    async def _detect(self, job: DetectJob, deadline: float | None) -> DetectResult:
+        """One POST /predict: the model server turns, detects and reads the page (in `job.lang`) and answers
+        every detected line unfiltered; the detection carries those readings, so nothing is sent twice."""
+        lang = job.lang or self.settings.ocr_default_lang
+        answer = await self._predict(job.image, lang=lang, detect_orientation=job.detect_orientation, deadline=deadline)
+        found = answer.get("detections") or []
+        return DetectResult(
+            rotation=int(answer["rotation"]),
+            width=int(answer["width"]),
+            height=int(answer["height"]),
+            quads=[np.asarray(d["box"], dtype=np.float32) for d in found],
+            crops=[],
+            read=[Recognized(str(d["text"]), float(d["confidence"])) for d in found],
+            inks=[bool(d.get("ink", True)) for d in found],
+        )
 
     async def _recognize(self, job: RecognizeJob, deadline: float | None) -> list[Recognized]:
-        crops: Sequence[Any] = job.crops
-        if not crops:
+        """Line crops (e.g. table cells re-read by /structure): one POST /recognize."""
+        if not job.crops:
             return []
-        if all(isinstance(c, RemotePage) for c in crops):
-            out: list[Recognized] = []
-            for page in crops:
-                page.answer = await self._predict(
-                    page.image, lang=job.lang, detect_orientation=page.detect_orientation, deadline=deadline
-                )
-                out.extend(
-                    Recognized(str(d["text"]), float(d["confidence"])) for d in page.answer.get("detections") or []
-                )
-            return out
-        if any(isinstance(c, RemotePage) for c in crops):
-            raise AppError(ErrorCode.INTERNAL, "remote pages and local crops mixed in one recognition")
-        return await self._recognize_crops(list(crops), job.lang, deadline)
+        return await self._recognize_crops(list(job.crops), job.lang, deadline)
 
     async def _recognize_crops(self, crops: list[np.ndarray], lang: str, deadline: float | None) -> list[Recognized]:
         pngs = await executors.run(Work.DECODE, lambda: [encode_png(c) for c in crops])

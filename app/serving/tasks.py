@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.documents import rotate_image
+from app.engines.base import Recognized
 from app.engines.crops import crop_quad
 from app.observability import metrics
 
@@ -24,6 +25,7 @@ from app.observability import metrics
 class DetectJob:
     image: np.ndarray
     detect_orientation: bool
+    lang: str | None = None  # the language its lines will be read in, for an engine that reads as it detects
 
 
 @dataclass(slots=True)
@@ -33,6 +35,10 @@ class DetectResult:
     height: int
     quads: list[np.ndarray]
     crops: list[np.ndarray]
+    # where the engine that detected the lines also read them (split mode: the model server detects and
+    # reads a page in one call), their texts and whether each region holds ink; the crops are then empty
+    read: list[Recognized] | None = None
+    inks: list[bool] | None = None
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ loop only awaits; PDF pages with a usable text layer skip the engines entirely.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -18,10 +19,12 @@ from app.documents.decode import open_document
 from app.documents.stream import PixelBudget, each_page, map_pages
 from app.documents.types import Document, Limits, Page
 from app.engines.crops import has_ink
-from app.features.ocr.reading_order import sort_reading_order
+from app.engines.reading_order import sort_reading_order
 from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
 from app.observability import metrics
 from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
+
+R = TypeVar("R")
 
 
 class Submitter(Protocol):
@@ -54,12 +57,14 @@ async def read_lines(
     det: DetectResult, lang: str, detect_orientation: bool, workers: Submitter, deadline: float | None
 ) -> list[Any]:
     """Recognise a page's detected lines; with orientation detection on, doubtful lines are read again
-    turned by 180°. Shared by the pipeline and the model server's /predict. In split mode the crops are
-    remote pages (the model server reads and turns them itself), so only local crops are turned here."""
+    turned by 180°. Shared by the pipeline and the model server's /predict. A detection that comes already
+    read (split mode: the model server read and turned the lines itself) is taken as it is."""
+    if det.read is not None:
+        return list(det.read)
     if not det.crops:
         return []
     recs: list[Any] = list(await workers.submit("recognize", RecognizeJob(lang, det.crops), deadline))
-    if not detect_orientation or not isinstance(det.crops[0], np.ndarray):
+    if not detect_orientation:
         return recs
     doubtful = [i for i, r in enumerate(recs) if r.confidence < FLIP_BELOW and has_ink(det.crops[i])]
     if doubtful:
@@ -74,12 +79,13 @@ async def read_lines(
 
 def ink_at(det: DetectResult, i: int) -> bool:
     """Whether detected region ``i`` holds ink: from its crop, or in split mode as the model server saw it."""
-    remote = getattr(det, "inks", None)
-    return bool(remote[i]) if remote is not None else has_ink(det.crops[i])
+    return bool(det.inks[i]) if det.inks is not None else has_ink(det.crops[i])
 
 
 async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: float | None) -> PageResult:
-    det: DetectResult = await workers.submit("detect", DetectJob(page.image, opts.detect_orientation), deadline)
+    det: DetectResult = await workers.submit(
+        "detect", DetectJob(page.image, opts.detect_orientation, opts.lang), deadline
+    )
     recs = await read_lines(det, opts.lang, opts.detect_orientation, workers, deadline)
     lines, unread = [], []
     for i, (quad, rec) in enumerate(zip(det.quads, recs, strict=True)):
@@ -126,6 +132,39 @@ async def ocr_document(
     return DocumentResult(lang=opts.lang, pages=pages, engine=engine_info, timings_ms={"ocr": round(took, 1)})
 
 
+@dataclass(slots=True)
+class ReadDocument(Generic[R]):
+    """What `read_document` did: a result per page, and when (perf_counter seconds) it began and had the
+    document open."""
+
+    results: list[R]
+    decode_ms: float  # opening and decoding, summed over the pages
+    started: float
+    opened: float
+
+
+async def read_document(
+    data: bytes,
+    limits: Limits,
+    pages: str | None,
+    budget: PixelBudget,
+    work: Callable[[Page], Awaitable[R]],
+    deadline: float | None = None,
+) -> ReadDocument[R]:
+    """Open an uploaded document (in a thread) and run `work` on each selected page as it is decoded,
+    as ``budget`` leaves room (app.documents.stream); the one reading loop of /ocr and /structure."""
+    started = time.perf_counter()
+    source = await executors.run(Work.DECODE, open_document, data, limits, pages, deadline=deadline)
+    opened = time.perf_counter()
+    decode_ms = [(opened - started) * 1000]
+    try:
+        results = await map_pages(source, work, budget, deadline, decode_ms)
+    finally:
+        source.close()
+    metrics.STAGE_SECONDS.labels("decode").observe(decode_ms[0] / 1000)
+    return ReadDocument(results, decode_ms[0], started, opened)
+
+
 async def ocr_bytes(
     data: bytes,
     opts: OcrOptions,
@@ -143,25 +182,18 @@ async def ocr_bytes(
 
     ``timings_ms``: ``decode`` (opening and decoding, summed), ``ocr`` (from the first page decoded to the
     last page read: decoding overlaps it), ``total``."""
-    started = time.perf_counter()
-    source = await executors.run(Work.DECODE, open_document, data, limits, pages, deadline=deadline)
-    opened = time.perf_counter()
-    decode_ms = [(opened - started) * 1000]
-    try:
-        results = await map_pages(
-            source, lambda page: ocr_page(page, opts, workers, deadline, task), budget, deadline, decode_ms
-        )
-    finally:
-        source.close()
-    metrics.STAGE_SECONDS.labels("decode").observe(decode_ms[0] / 1000)
+    read = await read_document(
+        data, limits, pages, budget, lambda page: ocr_page(page, opts, workers, deadline, task), deadline
+    )
     done = time.perf_counter()
+    results = read.results
     return DocumentResult(
         lang=opts.lang,
         pages=results,
         engine=engine_info,
         timings_ms={
-            "decode": round(decode_ms[0], 1),
-            "ocr": round((done - opened) * 1000, 1),
-            "total": round((done - started) * 1000, 1),
+            "decode": round(read.decode_ms, 1),
+            "ocr": round((done - read.opened) * 1000, 1),
+            "total": round((done - read.started) * 1000, 1),
         },
     )

@@ -32,14 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from app.core import executors
-from app.core.executors import Work
 from app.documents import rotate_image
-from app.documents.decode import open_document
-from app.documents.stream import PixelBudget, each_page, map_pages
+from app.documents.stream import PixelBudget, each_page
 from app.documents.types import Document, Limits, Page
 from app.engines.table import Box
-from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_page
+from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_page, read_document
 from app.features.ocr.types import DocumentResult, Line, PageResult
 from app.features.structure import markdown as md
 from app.features.structure.blocks import (
@@ -58,7 +55,6 @@ from app.features.structure.blocks import (
 from app.features.structure.order import order_page_blocks
 from app.features.structure.tables import table_block
 from app.features.structure.types import Block, StructurePage, StructureResult
-from app.observability import metrics
 from app.serving.structure_tasks import LayoutJob, LayoutResult
 
 # --------------------------------------------------------------------------------------------------
@@ -249,27 +245,15 @@ async def structure_bytes(
 ) -> StructureResult:
     """Open the document (in a thread), then decode, read and structure its pages as ``budget`` leaves room
     (a page's pixels are let go once its blocks are known). Raises AppError for bad documents."""
-    started = time.perf_counter()
-    source = await executors.run(Work.DECODE, open_document, data, limits, pages, deadline=deadline)
-    opened = time.perf_counter()
-    decode_ms = [(opened - started) * 1000]
     timings: dict[str, float] = {}
-    try:
-        read = await map_pages(
-            source,
-            lambda page: _read_and_structure(page, opts, service, deadline, timings),
-            budget,
-            deadline,
-            decode_ms,
-        )
-    finally:
-        source.close()
-    metrics.STAGE_SECONDS.labels("decode").observe(decode_ms[0] / 1000)
-    result = _assemble(read, opts, engine_info, timings, (time.perf_counter() - opened) * 1000)
+    read = await read_document(
+        data, limits, pages, budget, lambda page: _read_and_structure(page, opts, service, deadline, timings), deadline
+    )
+    result = _assemble(read.results, opts, engine_info, timings, (time.perf_counter() - read.opened) * 1000)
     result.timings_ms = {
-        "decode": round(decode_ms[0], 1),
+        "decode": round(read.decode_ms, 1),
         **result.timings_ms,
-        "total": round((time.perf_counter() - started) * 1000, 1),
+        "total": round((time.perf_counter() - read.started) * 1000, 1),
     }
     result.document.timings_ms = result.timings_ms
     return result
