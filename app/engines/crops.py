@@ -1,8 +1,9 @@
-"""Pieces shared by every page reader: quad crops, reading order, a plain det -> crop -> rec loop,
-and the character error rate used by the accuracy evaluation and the tests.
+"""Pieces shared by every page reader: quad crops, a plain det -> crop -> rec loop in the service's
+reading order (app.engines.reading_order), and the character error rate used by the accuracy evaluation
+and the tests.
 
-The service's batched runtime (app/runtime/) builds on :func:`crop_quad` and :func:`reading_order`;
-:func:`read_page_sync` is a plain synchronous loop for engine-level tests (the service's accuracy is measured
+The service's batched workers (app/serving/) build on :func:`crop_quad`; :func:`read_page_sync` is a plain
+synchronous loop for engine-level tests and the benchmark's baseline (the service's accuracy is measured
 through its own path: ``python -m scripts.ocr_eval``).
 """
 
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 
 from app.engines.base import Quad, Recognized, TextDetector, TextRecognizer
+from app.engines.reading_order import order_indices, row_groups
 
 # a crop this much taller than wide is a vertical line: turn it so that it reads left to right
 VERTICAL_RATIO = 1.5
@@ -151,47 +153,14 @@ def order_quad(points: np.ndarray) -> Quad:
 # ---------------------------------------------------------------- reading order
 
 
-def _rows(quads: Sequence[Quad]) -> list[list[int]]:
-    """Group quad indices into rows (top to bottom), each row left to right."""
-    if not quads:
-        return []
-    boxes = np.array([[q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()] for q in quads])
-    centers = (boxes[:, 1] + boxes[:, 3]) / 2
-    heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
-    rows: list[list[int]] = []
-    row_center: list[float] = []
-    row_height: list[float] = []
-    for i in np.argsort(centers, kind="stable"):
-        placed = False
-        if rows:
-            # same row when the vertical centres are within half the (smaller) line height
-            j = len(rows) - 1
-            if abs(centers[i] - row_center[j]) <= 0.5 * min(heights[i], row_height[j]):
-                rows[j].append(int(i))
-                n = len(rows[j])
-                row_center[j] = (row_center[j] * (n - 1) + centers[i]) / n
-                row_height[j] = max(row_height[j], heights[i])
-                placed = True
-        if not placed:
-            rows.append([int(i)])
-            row_center.append(float(centers[i]))
-            row_height.append(float(heights[i]))
-    return [sorted(r, key=lambda k: boxes[k, 0]) for r in rows]
-
-
-def reading_order(quads: Sequence[Quad]) -> list[int]:
-    """Indices of ``quads`` in reading order: rows top to bottom, left to right within a row."""
-    return [i for row in _rows(quads) for i in row]
-
-
-def reading_rows(quads: Sequence[Quad]) -> list[list[int]]:
-    """Like :func:`reading_order`, but grouped by visual row (boxes of one line split by the detector)."""
-    return _rows(quads)
+def quad_boxes(quads: Sequence[Quad]) -> list[tuple[float, float, float, float]]:
+    """Axis-aligned (x0, y0, x1, y1) of each quad."""
+    return [(float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())) for q in quads]
 
 
 def page_text(results: Sequence[tuple[Quad, Recognized]]) -> str:
     """Page text: one visual row per line (boxes on the same row joined by a space), rows joined by \\n."""
-    rows = reading_rows([q for q, _ in results])
+    rows = row_groups(quad_boxes([q for q, _ in results]))
     lines = [" ".join(results[i][1].text for i in row if results[i][1].text).strip() for row in rows]
     return "\n".join(line for line in lines if line)
 
@@ -210,7 +179,7 @@ def read_page_sync(
     quads = detector.detect([image])[0]
     if not quads:
         return []
-    order = reading_order(quads)
+    order = order_indices(quad_boxes(quads))
     quads = [quads[i] for i in order]
     crops = [crop_quad(image, q) for q in quads]
     recognized = recognizer.recognize(crops)

@@ -1,4 +1,5 @@
-"""Reading order for text lines: top-to-bottom, left-to-right, aware of text columns.
+"""Reading order for text lines: top-to-bottom, left-to-right, aware of text columns. The one reading
+order of the service: the OCR pipeline, the model server and the engines' reference loop all use it.
 
 A recursive XY-cut over line boxes:
 - a region splits into columns at a vertical gap that no line crosses, when both sides look like
@@ -39,7 +40,20 @@ def order_indices(boxes: Sequence[BBox]) -> list[int]:
     return out
 
 
+def row_groups(boxes: Sequence[BBox]) -> list[list[int]]:
+    """Indices of ``boxes`` grouped into visual rows (top to bottom, each left to right), without the
+    column cut: boxes of one printed line split by the detector come out as one row."""
+    if not boxes:
+        return []
+    h_med = median(max(1.0, b[3] - b[1]) for b in boxes)
+    return _row_groups(list(range(len(boxes))), boxes, h_med)
+
+
 def _rows(idx: list[int], boxes: Sequence[BBox], h_med: float) -> list[int]:
+    return [i for row in _row_groups(idx, boxes, h_med) for i in row]
+
+
+def _row_groups(idx: list[int], boxes: Sequence[BBox], h_med: float) -> list[list[int]]:
     items = sorted(idx, key=lambda i: (boxes[i][1] + boxes[i][3]) / 2)
     rows: list[list[int]] = []
     for i in items:
@@ -51,7 +65,7 @@ def _rows(idx: list[int], boxes: Sequence[BBox], h_med: float) -> list[int]:
                 last.append(i)
                 continue
         rows.append([i])
-    return [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
+    return [sorted(row, key=lambda j: boxes[j][0]) for row in rows]
 
 
 def _column_split(idx: list[int], boxes: Sequence[BBox], h_med: float) -> tuple[list[int], list[int]] | None:

@@ -24,9 +24,7 @@ at start-up) or, with OCR_MODEL_SOURCE=hub, local dirs first and PaddleX's cache
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from importlib import metadata
 from typing import Any
 
 import cv2
@@ -35,7 +33,6 @@ import numpy as np
 from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
-from app.engines import openvino
 from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer, close_engine
 from app.engines.crops import crop_quad
 from app.engines.ensemble import SecondOpinion
@@ -51,6 +48,7 @@ from app.engines.preprocess import Preprocessed
 from app.engines.script_readers import ScriptReaders, check_language_data
 from app.engines.structure_registry import build_structure_engines
 from app.engines.tesseract import TesseractRecognizer
+from app.engines.versions import engine_versions
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +56,6 @@ KOREAN = "korean"
 PARTS = ("all", "det", "rec")
 TESSERACT = "tesseract"
 TESSERACT_LANG = "kor+eng"
-
-
-def _dist_version(*names: str) -> str | None:
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 class Engines:
@@ -177,7 +166,7 @@ class Engines:
     def versions(self) -> dict[str, Any]:
         """Package versions and device facts (computed once)."""
         if self._versions is None:
-            self._versions = _versions(self.settings)
+            self._versions = engine_versions(self.settings)
         return dict(self._versions)
 
     # ------------------------------------------------------------ checks
@@ -226,61 +215,6 @@ def _probe_images() -> tuple[np.ndarray, np.ndarray]:
     cv2.putText(page, "OCR 2025 check", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3, cv2.LINE_AA)
     line = np.ascontiguousarray(page[45:115, 10:470])
     return page, line
-
-
-def _versions(settings: Settings) -> dict[str, Any]:
-    paddle_version = _dist_version("paddlepaddle-gpu", "paddlepaddle")
-    ort_version = _dist_version("onnxruntime-gpu", "onnxruntime", "onnxruntime-directml")
-    compiled_with_cuda = False
-    if paddle_version and (settings.ocr_engine_backend == "paddle" or "paddle" in sys.modules):
-        try:
-            import paddle
-
-            compiled_with_cuda = bool(paddle.device.is_compiled_with_cuda())
-        except Exception:
-            compiled_with_cuda = False
-    elif paddle_version:
-        compiled_with_cuda = _dist_version("paddlepaddle-gpu") is not None
-    if settings.ocr_engine_backend == "onnxruntime" and ort_version:
-        try:
-            import onnxruntime
-
-            compiled_with_cuda = compiled_with_cuda or (
-                "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-            )
-        except ImportError:
-            pass
-    tesseract = None
-    try:
-        import tesserocr
-
-        tesseract = tesserocr.tesseract_version().split()[1]
-    except Exception:
-        tesseract = None
-    return {
-        "paddleocr": _dist_version("paddleocr"),
-        "paddlex": _dist_version("paddlex"),
-        "paddle": paddle_version,
-        "onnxruntime": ort_version,
-        "openvino": _dist_version("openvino"),
-        "tesseract": tesseract,
-        "compiled_with_cuda": compiled_with_cuda,
-        "device": settings.ocr_device,
-        "backend": settings.ocr_engine_backend,
-        "cpu_runtime": settings.ocr_cpu_runtime,
-        "openvino_precision": _openvino_precision(settings, settings.ocr_openvino_precision),
-        "openvino_det_precision": _openvino_precision(settings, settings.ocr_openvino_det_precision),
-    }
-
-
-def _openvino_precision(settings: Settings, precision: str) -> str | None:
-    """The arithmetic OpenVINO uses for these CPU models (None when it does not run them)."""
-    if _backend(settings) != "openvino":
-        return None
-    try:
-        return openvino.resolve_precision(precision)
-    except EngineLoadError:
-        return None
 
 
 # ---------------------------------------------------------------- building

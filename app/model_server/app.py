@@ -38,8 +38,8 @@ from app.core.errors import AppError, ErrorCode
 from app.core.executors import Work
 from app.core.logging import configure_logging
 from app.documents import Limits, decode_document, limits_from_settings
+from app.engines.reading_order import sort_reading_order
 from app.features.ocr.pipeline import ink_at, read_lines
-from app.features.ocr.reading_order import sort_reading_order
 from app.features.ocr.types import Line
 from app.http.deps import resolve_lang
 from app.http.errors import install_error_handlers
@@ -150,7 +150,7 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
             "status": "healthy" if service.ready and service.models_loaded else service.status,
             "model_loaded": service.models_loaded,
             "version": __version__,
-            "versions": package_versions(),
+            "versions": package_versions(settings),
             "device": settings.ocr_device,
             "engine": engines.describe(settings.ocr_default_lang) if engines is not None else None,
             "queue": service.queue_depths(),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import metadata
 from typing import Any
 
 from pydantic import BaseModel
 
-from app import __version__
+from app.core.config import Settings
+from app.engines.versions import engine_versions
 
 
 class VersionInfo(BaseModel):
@@ -21,47 +20,11 @@ class VersionInfo(BaseModel):
     device: str = "cpu"
 
 
-def _dist_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def package_versions() -> dict[str, Any]:
-    paddle = _dist_version("paddlepaddle-gpu") or _dist_version("paddlepaddle")
-    compiled_with_cuda = False
-    if paddle:
-        try:
-            import paddle as _paddle
-
-            compiled_with_cuda = bool(_paddle.device.is_compiled_with_cuda())
-        except Exception:
-            compiled_with_cuda = False
-    ort = _dist_version("onnxruntime-gpu") or _dist_version("onnxruntime")
-    return {
-        "app": __version__,
-        "paddleocr": _dist_version("paddleocr"),
-        "paddle": paddle,
-        "onnxruntime": ort,
-        "openvino": _dist_version("openvino"),
-        "compiled_with_cuda": compiled_with_cuda,
-    }
+def package_versions(settings: Settings) -> dict[str, Any]:
+    """The engines' package versions and device facts (app.engines.versions)."""
+    return engine_versions(settings)
 
 
 def version_info(service: Any) -> VersionInfo:
-    v = dict(package_versions())
-    device = service.settings.ocr_device
-    backend = service.settings.ocr_engine_backend
-    if backend == "onnxruntime":
-        # ONNX Runtime builds: the CUDA provider is what "compiled with CUDA" means there
-        try:
-            import onnxruntime
-
-            v["compiled_with_cuda"] = v["compiled_with_cuda"] or (
-                "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-            )
-        except ImportError:  # an image without ONNX Runtime (paddle backend only)
-            pass
-    return VersionInfo(device=device, **v)
+    """/health's `version` block (the device and CUDA facts come with the package versions)."""
+    return VersionInfo(**package_versions(service.settings))

@@ -16,10 +16,10 @@ from app.engines.crops import (
     normalize_text,
     order_quad,
     page_text,
-    reading_order,
-    reading_rows,
+    quad_boxes,
     union_box,
 )
+from app.engines.reading_order import order_indices, row_groups
 
 
 def quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -66,11 +66,12 @@ def test_order_quad_from_any_start() -> None:
 def test_reading_order_rows_then_columns() -> None:
     # row 2 (y 60) given first; row 1 split into two boxes given right-to-left
     quads = [quad(10, 60, 200, 80), quad(120, 12, 300, 30), quad(10, 10, 100, 31)]
-    assert reading_order(quads) == [2, 1, 0]
-    assert reading_rows(quads) == [[2, 1], [0]]
+    assert order_indices(quad_boxes(quads)) == [2, 1, 0]
+    assert row_groups(quad_boxes(quads)) == [[2, 1], [0]]
     results = [(q, Recognized(t, 0.9)) for q, t in zip(quads, ["world", "B", "A"], strict=True)]
     assert page_text(results) == "A B\nworld"
-    assert reading_order([]) == []
+    assert order_indices([]) == []
+    assert row_groups([]) == []
 
 
 def test_levenshtein_and_cer() -> None:

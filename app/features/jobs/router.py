@@ -13,25 +13,21 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.security import Principal
-from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
-from app.core.executors import Work
 from app.features.jobs.backend import JobBackend, build_backend
-from app.features.jobs.documents import inspect_file, remove_tree, stage_upload, staging_dir
-from app.features.jobs.execute import get_task, job_limits
-from app.features.jobs.models import TASKS, Job, JobFile, NewJob, iso
+from app.features.jobs.models import Job, iso
 from app.features.jobs.schemas import JobAccepted, JobListResponse, JobProgress, JobResponse
-from app.features.jobs.webhook import validate_callback_url
-from app.http.deps import LangForm, MinConfForm, OrientForm, PrincipalDep, RequestIdDep, SettingsDep, resolve_lang
-from app.http.uploads import check_content_length
+from app.features.jobs.service import JobForm
+from app.features.jobs.service import submit_job as submit
+from app.http.deps import LangForm, MinConfForm, OrientForm, PrincipalDep, RequestIdDep, SettingsDep
+from app.http.uploads import UPLOAD_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +50,7 @@ async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["jobs"], lifespan=jobs_lifespan)
 
-SUBMIT_ERRORS = (
-    ErrorCode.MISSING_FILE,
-    ErrorCode.EMPTY_FILE,
-    ErrorCode.CORRUPT_DOCUMENT,
-    ErrorCode.ENCRYPTED_DOCUMENT,
-    ErrorCode.UNAUTHENTICATED,
-    ErrorCode.FILE_TOO_LARGE,
-    ErrorCode.TOO_MANY_PIXELS,
-    ErrorCode.TOO_MANY_PAGES,
-    ErrorCode.TOO_MANY_FILES,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.INVALID_PARAMETER,
-    ErrorCode.UNSUPPORTED_LANGUAGE,
-    ErrorCode.LANGUAGE_NOT_ENABLED,
-    ErrorCode.QUEUE_FULL,
-    ErrorCode.NOT_READY,
-)
+SUBMIT_ERRORS = (*UPLOAD_ERRORS, ErrorCode.TOO_MANY_FILES)
 READ_ERRORS = (ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND)
 
 
@@ -79,17 +59,6 @@ def _backend(request: Request) -> JobBackend:
     if backend is None:
         raise AppError(ErrorCode.NOT_READY, "The job backend is not running.", headers={"Retry-After": "5"})
     return backend
-
-
-def _check_accepting(request: Request, backend: JobBackend) -> None:
-    """Local jobs run on this process's engines: refuse new ones while it drains or failed to load."""
-    if backend.name != "local":
-        return
-    service = request.app.state.service
-    if service.status == "draining":
-        raise AppError(ErrorCode.NOT_READY, "The service is shutting down.", headers={"Retry-After": "5"})
-    if service.status == "failed":
-        raise AppError(ErrorCode.NOT_READY, f"Engines failed to load: {service.error}")
 
 
 def _not_found(job_id: str) -> AppError:
@@ -136,27 +105,6 @@ async def job_body(backend: JobBackend, job: Job, *, include_result: bool = True
     }
 
 
-def _task_options(
-    task: str,
-    *,
-    lang: str,
-    pages: str | None,
-    min_confidence: float,
-    detect_orientation: bool,
-    fields: str | None,
-    template: str | None,
-) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "lang": lang,
-        "pages": pages,
-        "min_confidence": min_confidence,
-        "detect_orientation": detect_orientation,
-    }
-    if task == "extraction":
-        options.update(fields=fields, template=template)
-    return options
-
-
 @router.post(
     "/jobs",
     status_code=202,
@@ -190,110 +138,12 @@ async def submit_job(
     template: Annotated[str | None, Form(description="extraction: built-in template, e.g. invoice")] = None,
     callback_url: Annotated[str | None, Form(description="http(s) URL called when the job ends")] = None,
 ) -> JSONResponse:
-    backend = _backend(request)
-    _check_accepting(request, backend)
-    task = (task or "ocr").strip().lower()
-    if task not in TASKS:
-        raise AppError(
-            ErrorCode.INVALID_PARAMETER,
-            f"Unknown task {task!r}; one of: {', '.join(TASKS)}.",
-            details={"parameter": "task", "allowed": list(TASKS)},
-        )
-    job_task = get_task(task)
-    service = request.app.state.service
-    if task == "structure" and backend.name == "local" and not service.supports("layout"):
-        where = (
-            "this deployment's engines run on a model server (OCR_MODEL_SERVER_URL), which serves text "
-            "detection and recognition only"
-            if getattr(service, "remote", None) is not None
-            else "the layout and table engines are not loaded in this service"
-        )
-        raise AppError(
-            ErrorCode.INVALID_PARAMETER,
-            f"task 'structure' is not available: {where}.",
-            details={"parameter": "task"},
-        )
-    options = _task_options(
-        task,
-        lang=resolve_lang(lang, settings),
-        pages=pages.strip() if pages and pages.strip() else None,
-        min_confidence=min_confidence,
-        detect_orientation=detect_orientation,
-        fields=fields,
-        template=template,
-    )
-    job_task.validate(options, settings)
-    callback = validate_callback_url(callback_url, settings)
-
+    form = JobForm(task, lang, pages, min_confidence, detect_orientation, fields, template, callback_url)
     uploads = [u for u in ([file] if file is not None else []) + list(files or []) if u is not None]
-    if not uploads:
-        raise AppError(ErrorCode.MISSING_FILE, "Send the document in the form field 'file' (or repeated 'files').")
-    if len(uploads) > settings.jobs_max_files:
-        raise AppError(
-            ErrorCode.TOO_MANY_FILES,
-            f"{len(uploads)} files sent; a job takes at most {settings.jobs_max_files} (JOBS_MAX_FILES).",
-        )
-    check_content_length(request, settings.jobs_max_upload_bytes, files=len(uploads))
-    active = await backend.count_active(principal.key_id)
-    if active >= settings.jobs_max_active_per_key:
-        raise AppError(
-            ErrorCode.QUEUE_FULL,
-            f"This API key already has {active} unfinished jobs (JOBS_MAX_ACTIVE_PER_KEY); retry when some finish.",
-            headers={"Retry-After": "30"},
-        )
-
-    quota = settings.jobs_max_stored_bytes_per_key
-    stored = await backend.stored_bytes(principal.key_id)
-    if stored >= quota:
-        raise _over_quota(stored, 0, quota)
-
-    staging = await executors.run(Work.STORE, staging_dir, settings.data_dir)
-    try:
-        job_files: list[JobFile] = []
-        staged_paths: list[Path] = []
-        limits = job_limits(settings)
-        for i, upload in enumerate(uploads):
-            try:
-                staged = await stage_upload(upload, staging / str(i), settings.jobs_max_upload_bytes)
-                await upload.close()
-                found = await executors.run(
-                    Work.DECODE, inspect_file, staged.path, limits, options["pages"], staged.filename
-                )
-            except AppError as err:
-                if len(uploads) > 1:  # say which file
-                    name = upload.filename or f"file {i + 1}"
-                    details = {**(err.details or {}), "file": name}
-                    raise AppError(err.code, f"{name}: {err.message}", headers=err.headers, details=details) from err
-                raise
-            job_files.append(
-                JobFile(i, staged.filename, found.kind, staged.size, staged.sha256, found.page_count, found.pages)
-            )
-            staged_paths.append(staged.path)
-        uploaded = sum(f.size for f in job_files)
-        if stored + uploaded > quota:
-            raise _over_quota(stored, uploaded, quota)
-        total = sum(len(f.pages) for f in job_files)
-        if total > settings.jobs_max_pages:
-            raise AppError(
-                ErrorCode.TOO_MANY_PAGES,
-                f"{total} pages in all; a job takes at most {settings.jobs_max_pages} (JOBS_MAX_PAGES). "
-                "Select fewer pages with `pages` or split the submission.",
-                details={"selected": total, "limit": settings.jobs_max_pages},
-            )
-        new = NewJob(
-            owner=principal.key_id,
-            task=task,
-            options=options,
-            files=job_files,
-            callback_url=callback,
-            request_id=request_id,
-        )
-        job = await backend.submit(new, staged_paths)
-    finally:
-        await executors.run(Work.STORE, remove_tree, staging)
+    job = await submit(request, _backend(request), settings, principal, request_id, uploads, form)
     log.info(
         "job submitted",
-        extra={"job_id": job.id, "task": task, "pages": job.total, "key_id": principal.key_id},
+        extra={"job_id": job.id, "task": job.task, "pages": job.total, "key_id": principal.key_id},
     )
     body = JobAccepted(
         job_id=job.id,
@@ -365,14 +215,3 @@ async def delete_job(request: Request, principal: PrincipalDep, job_id: str) -> 
     await backend.delete(job_id)
     log.info("job deleted", extra={"job_id": job_id, "key_id": principal.key_id})
     return Response(status_code=204)
-
-
-def _over_quota(stored: int, uploaded: int, quota: int) -> AppError:
-    adding = f"; this job would add {uploaded / 2**20:.1f} MB" if uploaded else ""
-    return AppError(
-        ErrorCode.STORAGE_QUOTA_EXCEEDED,
-        f"This API key's jobs keep {stored / 2**20:.1f} MB of documents{adding}, and the quota is "
-        f"{quota / 2**20:.0f} MB (JOBS_MAX_STORED_MB_PER_KEY). DELETE /jobs/<id> of finished jobs, or wait "
-        "for them to expire (JOB_TTL_HOURS).",
-        details={"stored_bytes": stored, "upload_bytes": uploaded, "quota_bytes": quota},
-    )

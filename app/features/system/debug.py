@@ -27,7 +27,7 @@ router = APIRouter(tags=["diagnostics"])
 async def debug_paddle(_: PrincipalDep, service: Service = Depends(get_service)) -> DebugPaddleResponse:
     service.check_ready()
     settings = service.settings
-    versions = package_versions()
+    versions = package_versions(settings)
     started = time.perf_counter()
     error = None
     try:
