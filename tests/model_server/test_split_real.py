@@ -112,6 +112,52 @@ def test_model_server_predict_contract(split) -> None:
     assert "ocr_inference_stage_seconds" in httpx.get(ms.url + "/metrics", headers={"x-api-key": "ms-key"}).text
 
 
+def test_split_mode_detection_is_a_real_detection_read_in_one_call(split) -> None:
+    """The detect task in split mode answers real boxes on the upright page, with the lines' readings:
+    the pipeline then sends nothing more for that page."""
+    import asyncio
+
+    import numpy as np
+
+    from app.core.config import load_settings
+    from app.features.ocr.pipeline import read_lines
+    from app.serving.remote import RemoteEngines
+    from app.serving.tasks import DetectJob
+
+    ms, _ = split
+    ko, _ = render_lines(KOREAN_SAMPLE[:6], width=900, height=520, margin=30)
+    image = np.asarray(ko.convert("RGB").rotate(90, expand=True))
+
+    class NoMoreCalls:
+        def __init__(self, inner: RemoteEngines) -> None:
+            self.inner, self.kinds = inner, []
+
+        async def submit(self, kind, payload, deadline=None):  # type: ignore[no-untyped-def]
+            self.kinds.append(kind)
+            return await self.inner.submit(kind, payload, deadline)
+
+    async def go():  # type: ignore[no-untyped-def]
+        remote = RemoteEngines(
+            load_settings(ocr_model_server_url=ms.url, model_server_api_key="ms-key", auth_mode="none")
+        )
+        await remote.start()
+        try:
+            counted = NoMoreCalls(remote)
+            det = await counted.submit("detect", DetectJob(image, True, "korean"))
+            recs = await read_lines(det, "korean", True, counted, None)
+            return det, recs, counted.kinds
+        finally:
+            await remote.aclose()
+
+    det, recs, kinds = asyncio.run(go())
+    assert kinds == ["detect"]  # one round trip for the page
+    assert det.rotation in (90, 270) and (det.width, det.height) == (900, 520)  # turned upright
+    assert len(det.quads) >= 6 and len(recs) == len(det.quads) == len(det.inks or [])
+    for q in det.quads:
+        assert q.shape == (4, 2) and q[:, 0].max() <= det.width + 1 and q[:, 1].max() <= det.height + 1
+    assert sum(r.text.strip() != "" for r in recs) >= 6
+
+
 def test_model_server_down_is_503_and_degraded(split) -> None:
     ms, api = split
     ms.stop()
