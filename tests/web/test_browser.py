@@ -166,7 +166,9 @@ def test_background_job_on_the_real_service(browser: Browser, web_server: Target
 def test_page_assets_are_served_by_the_service(web_server: Target) -> None:
     r = httpx.get(web_server.url + "/", timeout=10)
     assert r.status_code == 200 and "content-security-policy" in r.headers
-    for asset in ("app.js", "api.js", "viewer.js", "markdown.js", "i18n.js", "app.css"):
+    for asset in ("app.js", "shared.js", "results.js", "progress.js", "api.js", "viewer.js", "markdown.js", "i18n.js"):
         assert httpx.get(f"{web_server.url}/static/{asset}", timeout=10).status_code == 200, asset
+    for sheet in ("app.css", "form.css", "results.css"):
+        assert httpx.get(f"{web_server.url}/static/{sheet}", timeout=10).status_code == 200, sheet
     cfg: dict[str, Any] = httpx.get(web_server.url + "/web/config", timeout=10).json()
     assert cfg["auth_mode"] == "api-key"

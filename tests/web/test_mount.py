@@ -34,6 +34,26 @@ def test_index_is_the_page_with_security_headers(client: TestClient) -> None:
     assert client.head("/").status_code == 200
 
 
+def test_every_file_the_page_loads_is_served(client: TestClient) -> None:
+    """The stylesheets and scripts index.html names, and every module those scripts import, answer 200."""
+    import re
+
+    page = client.get("/").text
+    todo = re.findall(r'(?:href|src)="/static/([\w.-]+)"', page)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200, name
+        if name.endswith(".js"):
+            todo += re.findall(r'^import [^;]*? from "\./([\w.-]+)";', r.text, flags=re.M | re.S)
+    assert {"app.css", "form.css", "results.css", "app.js", "shared.js", "results.js", "progress.js"} <= seen
+    assert {"api.js", "i18n.js", "markdown.js", "viewer.js"} <= seen
+
+
 def test_static_files_are_served_with_types(client: TestClient) -> None:
     for name, ctype in [
         ("app.js", "javascript"),
@@ -41,7 +61,12 @@ def test_static_files_are_served_with_types(client: TestClient) -> None:
         ("viewer.js", "javascript"),
         ("markdown.js", "javascript"),
         ("i18n.js", "javascript"),
+        ("shared.js", "javascript"),
+        ("results.js", "javascript"),
+        ("progress.js", "javascript"),
         ("app.css", "text/css"),
+        ("form.css", "text/css"),
+        ("results.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ]:
         r = client.get(f"/static/{name}")

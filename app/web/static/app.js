@@ -2,86 +2,20 @@
 // progress, and the results (page viewer, text, structure Markdown, fields, JSON, exports).
 
 import { AbortedError, ApiError, authHeaders, getJson, postForm, runJob } from "./api.js";
-import { applyI18n, has, pickLanguage, setLanguage, t } from "./i18n.js";
-import { renderMarkdown } from "./markdown.js";
+import { applyI18n, pickLanguage, setLanguage, t } from "./i18n.js";
 import { Viewer } from "./viewer.js";
-
-const $ = (id) => document.getElementById(id);
-
-const LOW_CONFIDENCE = 0.8;
-const DEFAULT_CONFIG = {
-  auth_mode: "api-key",
-  default_lang: "korean",
-  languages: null,
-  max_upload_mb: 20,
-  max_pages: 50,
-  version: "",
-};
-
-const state = {
-  config: { ...DEFAULT_CONFIG },
-  configKnown: false,
-  file: null,
-  kind: null, // image | pdf | tiff | other
-  bitmap: null,
-  result: null,
-  resultTask: "ocr",
-  resultName: "document",
-  pages: [],
-  pageIndex: 0,
-  controller: null,
-  progress: null, // {phase, started, pct, job}
-  timer: null,
-  health: null,
-  healthError: null,
-};
-
-// --- storage (private browsing can throw) ------------------------------------------------------
-
-function storageGet(area, key) {
-  try {
-    return window[area].getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function storageSet(area, key, value) {
-  try {
-    if (value === null || value === undefined || value === "") window[area].removeItem(key);
-    else window[area].setItem(key, value);
-  } catch {
-    /* storage unavailable: the value simply is not remembered */
-  }
-}
-
-// --- helpers ---------------------------------------------------------------------------------------
-
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function fmtPct(v) {
-  return typeof v === "number" && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : "–";
-}
-
-function el(tag, { cls, text, attrs } = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  return e;
-}
-
-/** Scroll `child` into view inside `container` only (never the window). */
-function scrollWithin(container, child) {
-  const c = container.getBoundingClientRect();
-  const r = child.getBoundingClientRect();
-  if (r.top < c.top) container.scrollTop -= c.top - r.top + 8;
-  else if (r.bottom > c.bottom) container.scrollTop += r.bottom - c.bottom + 8;
-}
+import {
+  clearResult,
+  renderResult,
+  showPage,
+  renderLines,
+  renderMarkdownPanel,
+  selectTab,
+  initTabs,
+  initExports,
+} from "./results.js";
+import { hideError, showLocalError, showApiError, startProgress, stopProgress } from "./progress.js";
+import { $, DEFAULT_CONFIG, authMode, el, fmtBytes, scrollWithin, state, storageGet, storageSet, ui } from "./shared.js";
 
 async function sniffKind(file) {
   const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
@@ -130,7 +64,7 @@ function refreshDynamicTexts() {
   renderHealth();
   renderFileInfo();
   if (state.result) renderResult({ keepPage: true });
-  else if (!state.file) viewer.clear(t("viewerEmpty"));
+  else if (!state.file) ui.viewer.clear(t("viewerEmpty"));
   else previewFile();
 }
 
@@ -187,11 +121,6 @@ function renderHealth() {
 }
 
 // --- credentials -----------------------------------------------------------------------------------
-
-function authMode() {
-  if (state.configKnown && state.config.auth_mode === "none") return "none";
-  return $("auth-mode").value;
-}
 
 function updateAuthUi() {
   const none = state.configKnown && state.config.auth_mode === "none";
@@ -265,12 +194,12 @@ function previewFile() {
   const f = state.file;
   if (!f) return;
   if (state.bitmap) {
-    viewer.show({ width: state.bitmap.width, height: state.bitmap.height, rotation: 0, lines: [] }, {
+    ui.viewer.show({ width: state.bitmap.width, height: state.bitmap.height, rotation: 0, lines: [] }, {
       bitmap: state.bitmap,
       label: f.name,
     });
   } else {
-    viewer.clear(t(state.kind === "pdf" ? "pdfPreview" : "noPreview", { name: f.name || "file" }));
+    ui.viewer.clear(t(state.kind === "pdf" ? "pdfPreview" : "noPreview", { name: f.name || "file" }));
   }
   $("pager").hidden = true;
 }
@@ -338,98 +267,6 @@ function initTask() {
   for (const r of document.querySelectorAll('input[name="task"]')) r.addEventListener("change", updateTaskUi);
   $("lang").addEventListener("change", (e) => storageSet("localStorage", "ocr.lang", e.target.value));
   updateTaskUi();
-}
-
-// --- errors and progress ------------------------------------------------------------------------------
-
-function hideError() {
-  $("error").hidden = true;
-  for (const id of ["secret", "pages", "fields", "template"]) $(id).removeAttribute("aria-invalid");
-}
-
-function showLocalError(message, input) {
-  $("error-title").textContent = message;
-  $("error-message").textContent = "";
-  $("error-hint").textContent = "";
-  $("error-code").textContent = "";
-  $("error-rid").textContent = "";
-  $("error").hidden = false;
-  $("error").dataset.status = "local";
-  if (input) {
-    input.setAttribute("aria-invalid", "true");
-    input.closest("details")?.setAttribute("open", "");
-    input.focus();
-  }
-}
-
-function showApiError(err, path) {
-  const status = err.status ?? 0;
-  $("error-title").textContent = has(`errTitle${status}`) ? t(`errTitle${status}`) : t("errTitleOther", { status });
-  $("error-message").textContent = err.message || "";
-  let hint = "";
-  if (status === 401) hint = t(authMode() === "cognito" ? "hint401Token" : "hint401Key");
-  else if (status === 404) hint = t("hint404", { path });
-  else if (status === 413) hint = t("hint413");
-  else if (status === 429) hint = err.retryAfter != null ? t("hint429", { s: err.retryAfter }) : t("hint429NoTime");
-  else if (status === 503) hint = t("hint503");
-  else if (status === 504) hint = t("hint504");
-  $("error-hint").textContent = hint;
-  $("error-code").textContent = err.code || "";
-  $("error-rid").textContent = err.requestId ? t("requestId", { id: err.requestId }) : "";
-  $("error").dataset.status = String(status);
-  $("error").hidden = false;
-  if (status === 401 && authMode() !== "none") $("secret").setAttribute("aria-invalid", "true");
-}
-
-function startProgress() {
-  state.progress = { phase: "upload", started: performance.now(), pct: 0, job: null };
-  $("progress").hidden = false;
-  $("cancel").hidden = false;
-  $("submit").disabled = true;
-  $("results").setAttribute("aria-busy", "true");
-  renderProgress();
-  state.timer = setInterval(renderProgress, 250);
-}
-
-function renderProgress() {
-  const p = state.progress;
-  if (!p) return;
-  const bar = $("progress-bar");
-  const s = ((performance.now() - p.started) / 1000).toFixed(1);
-  let text;
-  let value = null;
-  if (p.phase === "upload") {
-    value = p.pct == null ? null : Math.round(p.pct * 100);
-    text = t("uploading", { pct: value == null ? "" : `${value}%` });
-  } else if (p.phase === "job") {
-    const prog = p.job?.progress;
-    if (p.job?.status === "queued") text = t("jobQueued", { s });
-    else if (prog && prog.total) {
-      value = Math.round((100 * prog.done) / prog.total);
-      text = t("jobRunning", { done: prog.done, total: prog.total, s });
-    } else text = t("jobRunningNoTotal", { s });
-  } else {
-    text = t("processing", { s });
-  }
-  if (value == null) bar.removeAttribute("value");
-  else bar.value = value;
-  $("progress-text").textContent = text;
-}
-
-function stopProgress(finalText) {
-  clearInterval(state.timer);
-  state.timer = null;
-  state.progress = null;
-  $("cancel").hidden = true;
-  $("submit").disabled = false;
-  $("results").removeAttribute("aria-busy");
-  const bar = $("progress-bar");
-  if (finalText) {
-    bar.value = 100;
-    $("progress-text").textContent = finalText;
-  } else {
-    $("progress").hidden = true;
-  }
 }
 
 // --- submit -------------------------------------------------------------------------------------
@@ -533,331 +370,10 @@ async function submit(e) {
   }
 }
 
-// --- results ----------------------------------------------------------------------------------------
-
-function clearResult() {
-  state.result = null;
-  state.pages = [];
-  state.pageIndex = 0;
-  $("result-meta").replaceChildren();
-  $("lines").replaceChildren();
-  $("all-text").value = "";
-  $("markdown").replaceChildren();
-  $("fields-table").tBodies[0].replaceChildren();
-  $("fields-meta").textContent = "";
-  $("json").textContent = "";
-  $("text-empty").textContent = t("noResult");
-  $("text-empty").hidden = false;
-  for (const id of ["copy", "dl-txt", "dl-json", "dl-md"]) $(id).disabled = true;
-  $("tab-markdown").hidden = true;
-  $("tab-fields").hidden = true;
-  $("show-lines-wrap").hidden = false;
-  $("show-blocks-wrap").hidden = true;
-  $("show-fields-wrap").hidden = true;
-  $("pager").hidden = true;
-  selectTab("tab-text", false);
-}
-
-function resultPages(result) {
-  if (Array.isArray(result.pages) && result.pages.length) return result.pages;
-  if (state.bitmap) {
-    return [{ page: 1, width: state.bitmap.width, height: state.bitmap.height, rotation: 0, lines: [] }];
-  }
-  return [];
-}
-
-function fieldEntries(result) {
-  const fields = result.fields && typeof result.fields === "object" ? result.fields : null;
-  if (!fields) return [];
-  return Object.entries(fields).map(([name, f]) => ({ name, ...(f && typeof f === "object" ? f : { value: f }) }));
-}
-
-function docText(result) {
-  if (typeof result.text === "string") return result.text;
-  return (result.pages || []).map((p) => p.text ?? (p.lines || []).map((l) => l.text).join("\n")).join("\n\n");
-}
-
-function docMarkdown(result) {
-  if (typeof result.markdown === "string" && result.markdown.trim()) return result.markdown;
-  const parts = (result.pages || []).map((p) => p.markdown).filter((m) => typeof m === "string" && m.trim());
-  return parts.length ? parts.join("\n\n---\n\n") : "";
-}
-
-function mdEscape(s) {
-  return String(s ?? "").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-function exportMarkdown() {
-  const r = state.result;
-  const title = `# ${state.resultName}\n\n`;
-  if (state.resultTask === "extraction") {
-    const rows = fieldEntries(r).map((f) => `| ${mdEscape(f.name)} | ${mdEscape(f.value ?? "")} | ${fmtPct(f.confidence)} |`);
-    return `${title}| ${t("colField")} | ${t("colValue")} | ${t("colConfidence")} |\n|---|---|---:|\n${rows.join("\n")}\n`;
-  }
-  const md = docMarkdown(r);
-  if (md) return md.endsWith("\n") ? md : `${md}\n`;
-  const pages = r.pages || [];
-  return (
-    title +
-    pages
-      .map((p) => `## ${t("page")} ${p.page}\n\n${(p.lines || []).map((l) => mdEscape(l.text)).join("  \n")}\n`)
-      .join("\n")
-  );
-}
-
-function renderMeta() {
-  const r = state.result;
-  const meta = $("result-meta");
-  const chips = [];
-  const pages = r.pages || [];
-  const lines = pages.reduce((n, p) => n + (p.lines || []).length, 0);
-  if (pages.length) chips.push(t("metaPages", { n: pages.length }));
-  if (lines) chips.push(t("metaLines", { n: lines }));
-  if (r.engine && typeof r.engine === "object") {
-    chips.push([r.engine.name, r.engine.backend, r.engine.device].filter(Boolean).join(" · "));
-  }
-  const total = r.timings_ms?.total;
-  if (typeof total === "number") chips.push(t("metaTime", { ms: Math.round(total) }));
-  if (r.method) chips.push(t(r.method === "llm" ? "methodLlm" : "methodRules"));
-  if (r.fallback) chips.push(t("fallback", { why: r.fallback }));
-  if (pages.some((p) => p.source === "text_layer")) chips.push(t("textLayer"));
-  if (r.request_id) chips.push(t("requestId", { id: r.request_id }));
-  meta.replaceChildren(...chips.map((c) => el("span", { cls: "chip", text: c })));
-}
-
-function renderResult({ keepPage = false } = {}) {
-  const r = state.result;
-  if (!r) return;
-  state.pages = resultPages(r);
-  if (!keepPage) state.pageIndex = 0;
-  state.pageIndex = Math.min(state.pageIndex, Math.max(0, state.pages.length - 1));
-  renderMeta();
-
-  // pager
-  const select = $("page-select");
-  select.replaceChildren(
-    ...state.pages.map((p, i) => el("option", { text: String(p.page ?? i + 1), attrs: { value: String(i) } })),
-  );
-  $("page-count").textContent = t("ofPages", { n: state.pages.length });
-  $("pager").hidden = state.pages.length < 2;
-
-  // which views apply
-  const fields = fieldEntries(r);
-  const md = docMarkdown(r);
-  const hasBlocks = state.pages.some((p) => Array.isArray(p.blocks) && p.blocks.length);
-  $("tab-markdown").hidden = !(state.resultTask === "structure" || md);
-  $("tab-fields").hidden = !fields.length && state.resultTask !== "extraction";
-  $("show-blocks-wrap").hidden = !hasBlocks;
-  $("show-lines-wrap").hidden = !state.pages.some((p) => (p.lines || []).length);
-  $("show-fields-wrap").hidden = !fields.some((f) => Array.isArray(f.bbox));
-
-  // text for the whole document, fields, JSON
-  $("all-text").value = docText(r);
-  renderFields(fields);
-  $("json").textContent = JSON.stringify(r, null, 2);
-  for (const id of ["copy", "dl-txt", "dl-json", "dl-md"]) $(id).disabled = false;
-  if (!keepPage) {
-    const first = state.resultTask === "structure" ? "tab-markdown" : state.resultTask === "extraction" ? "tab-fields" : "tab-text";
-    selectTab(first, false);
-    if (state.resultTask === "extraction" && !state.pages.some((p) => (p.lines || []).length)) {
-      document.querySelector('input[name="text-scope"][value="all"]').checked = true;
-    }
-  }
-  showPage(state.pageIndex);
-}
-
-function showPage(i) {
-  state.pageIndex = i;
-  const page = state.pages[i];
-  $("page-select").value = String(i);
-  $("page-prev").disabled = i <= 0;
-  $("page-next").disabled = i >= state.pages.length - 1;
-  if (!page) {
-    viewer.clear(t("noGeometry"));
-  } else {
-    const number = page.page ?? i + 1;
-    const fields = fieldEntries(state.result).filter((f) => Array.isArray(f.bbox) && (f.page ?? 1) === number);
-    const bitmap = state.bitmap && number === 1 ? state.bitmap : null;
-    viewer.show(page, { bitmap, fields, label: `${t("page")} ${number}` });
-  }
-  renderLines(page);
-  renderMarkdownPanel();
-}
-
-function renderLines(page) {
-  const ol = $("lines");
-  const lines = page?.lines || [];
-  ol.replaceChildren(
-    ...lines.map((line, i) => {
-      const li = el("li");
-      const btn = el("button", { cls: "line", attrs: { type: "button", "data-index": i } });
-      const conf = typeof line.confidence === "number" ? line.confidence : null;
-      btn.append(
-        el("span", { cls: "line-text", text: line.text }),
-        el("span", { cls: conf !== null && conf < LOW_CONFIDENCE ? "conf low" : "conf", text: fmtPct(conf) }),
-      );
-      btn.setAttribute("aria-label", `${line.text}, ${t("confidence")} ${fmtPct(conf)}`);
-      li.append(btn);
-      return li;
-    }),
-  );
-  const scope = document.querySelector('input[name="text-scope"]:checked')?.value || "lines";
-  ol.hidden = scope !== "lines";
-  $("all-text").hidden = scope !== "all";
-  const empty = $("text-empty");
-  empty.hidden = !(scope === "lines" && !lines.length);
-  empty.textContent = state.result ? t("noText") : t("noResult");
-}
-
-function renderMarkdownPanel() {
-  const box = $("markdown");
-  const r = state.result;
-  if (!r) {
-    box.replaceChildren();
-    return;
-  }
-  const scope = document.querySelector('input[name="md-scope"]:checked')?.value || "page";
-  const page = state.pages[state.pageIndex];
-  let src = "";
-  if (scope === "page") src = typeof page?.markdown === "string" && page.markdown.trim() ? page.markdown : docMarkdown(r);
-  else src = docMarkdown(r);
-  if (!src) {
-    box.replaceChildren(el("p", { cls: "empty", text: t("noMarkdown") }));
-  } else if (scope === "source") {
-    box.replaceChildren(el("pre", { cls: "md-source", text: src }));
-  } else {
-    box.replaceChildren(renderMarkdown(src, { pageLabel: (n) => `${t("page")} ${n}` }));
-  }
-}
-
-function renderFields(fields) {
-  const tbody = $("fields-table").tBodies[0];
-  const r = state.result;
-  const meta = [];
-  if (r.method) meta.push(t(r.method === "llm" ? "methodLlm" : "methodRules"));
-  if (r.fallback) meta.push(t("fallback", { why: r.fallback }));
-  $("fields-meta").textContent = meta.join(" · ");
-  tbody.replaceChildren(
-    ...fields.map((f) => {
-      const tr = el("tr", { attrs: { "data-field": f.name } });
-      const nameCell = el("th", { attrs: { scope: "row" } });
-      if (Array.isArray(f.bbox)) {
-        const btn = el("button", { cls: "linkish field-link", text: f.name, attrs: { type: "button" } });
-        btn.addEventListener("click", () => focusField(f));
-        nameCell.append(btn);
-      } else {
-        nameCell.textContent = f.name;
-      }
-      const found = f.value !== null && f.value !== undefined && f.value !== "";
-      const valueCell = el("td", { cls: found ? "value" : "value missing", text: found ? f.value : t("notFound") });
-      const conf = typeof f.confidence === "number" ? f.confidence : null;
-      const confCell = el("td", { cls: conf !== null && conf < LOW_CONFIDENCE && found ? "num low" : "num", text: found ? fmtPct(conf) : "–" });
-      const pageCell = el("td", { cls: "num", text: f.page ?? "" });
-      tr.append(nameCell, valueCell, confCell, pageCell);
-      tr.addEventListener("pointerenter", () => viewer.highlight("field", f.name));
-      tr.addEventListener("pointerleave", () => viewer.setActive(-1, { from: "outside" }));
-      return tr;
-    }),
-  );
-}
-
-function focusField(f) {
-  const idx = state.pages.findIndex((p, i) => (p.page ?? i + 1) === (f.page ?? 1));
-  if (idx >= 0 && idx !== state.pageIndex) showPage(idx);
-  viewer.highlight("field", f.name, { scroll: true });
-}
-
-// --- tabs ---------------------------------------------------------------------------------------------
-
-function tabs() {
-  return Array.from(document.querySelectorAll('[role="tab"]')).filter((tab) => !tab.hidden);
-}
-
-function selectTab(id, focus = true) {
-  for (const tab of document.querySelectorAll('[role="tab"]')) {
-    const on = tab.id === id;
-    tab.setAttribute("aria-selected", String(on));
-    tab.tabIndex = on ? 0 : -1;
-    $(tab.getAttribute("aria-controls")).hidden = !on;
-    if (on && focus) tab.focus();
-  }
-}
-
-function initTabs() {
-  for (const tab of document.querySelectorAll('[role="tab"]')) {
-    tab.addEventListener("click", () => selectTab(tab.id));
-    tab.addEventListener("keydown", (e) => {
-      const list = tabs();
-      const i = list.indexOf(tab);
-      let next = null;
-      if (e.key === "ArrowRight") next = list[(i + 1) % list.length];
-      else if (e.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
-      else if (e.key === "Home") next = list[0];
-      else if (e.key === "End") next = list[list.length - 1];
-      if (next) {
-        e.preventDefault();
-        selectTab(next.id);
-      }
-    });
-  }
-}
-
-// --- copy and downloads ------------------------------------------------------------------------------
-
-async function copyText() {
-  const text = docText(state.result);
-  const status = $("copy-status");
-  try {
-    await navigator.clipboard.writeText(text);
-    status.textContent = t("copied");
-  } catch {
-    // not a secure context (plain http on a LAN address): fall back to a selection
-    const area = el("textarea", { cls: "offscreen" });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try {
-      ok = document.execCommand("copy");
-    } catch {
-      ok = false;
-    }
-    area.remove();
-    status.textContent = t(ok ? "copied" : "copyFailed");
-  }
-  setTimeout(() => {
-    status.textContent = "";
-  }, 4000);
-}
-
-function download(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = el("a", { attrs: { href: url, download: name } });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
-function initExports() {
-  $("copy").addEventListener("click", copyText);
-  $("dl-txt").addEventListener("click", () =>
-    download(`${state.resultName}.${state.resultTask}.txt`, docText(state.result), "text/plain;charset=utf-8"),
-  );
-  $("dl-json").addEventListener("click", () =>
-    download(`${state.resultName}.${state.resultTask}.json`, JSON.stringify(state.result, null, 2), "application/json"),
-  );
-  $("dl-md").addEventListener("click", () =>
-    download(`${state.resultName}.${state.resultTask}.md`, exportMarkdown(), "text/markdown;charset=utf-8"),
-  );
-}
-
 // --- viewer wiring -----------------------------------------------------------------------------------
 
-let viewer;
-
 function initViewer() {
-  viewer = new Viewer(
+  ui.viewer = new Viewer(
     {
       viewer: $("viewer"),
       stage: $("stage"),
@@ -893,7 +409,7 @@ function initViewer() {
       },
     },
   );
-  viewer.clear(t("viewerEmpty"));
+  ui.viewer.clear(t("viewerEmpty"));
 
   const lines = $("lines");
   const lineIndex = (e) => {
@@ -902,29 +418,29 @@ function initViewer() {
   };
   lines.addEventListener("pointerover", (e) => {
     const i = lineIndex(e);
-    if (i !== null) viewer.highlight("line", i);
+    if (i !== null) ui.viewer.highlight("line", i);
   });
   lines.addEventListener("focusin", (e) => {
     const i = lineIndex(e);
-    if (i !== null) viewer.highlight("line", i, { scroll: true });
+    if (i !== null) ui.viewer.highlight("line", i, { scroll: true });
   });
-  lines.addEventListener("pointerleave", () => viewer.setActive(-1, { from: "outside" }));
-  lines.addEventListener("focusout", () => viewer.setActive(-1, { from: "outside" }));
+  lines.addEventListener("pointerleave", () => ui.viewer.setActive(-1, { from: "outside" }));
+  lines.addEventListener("focusout", () => ui.viewer.setActive(-1, { from: "outside" }));
 
   $("page-prev").addEventListener("click", () => state.pageIndex > 0 && showPage(state.pageIndex - 1));
   $("page-next").addEventListener("click", () => state.pageIndex < state.pages.length - 1 && showPage(state.pageIndex + 1));
   $("page-select").addEventListener("change", (e) => showPage(Number(e.target.value)));
   const layers = () =>
-    viewer.setLayers({ lines: $("show-lines").checked, blocks: $("show-blocks").checked, fields: $("show-fields").checked });
+    ui.viewer.setLayers({ lines: $("show-lines").checked, blocks: $("show-blocks").checked, fields: $("show-fields").checked });
   for (const id of ["show-lines", "show-blocks", "show-fields"]) $(id).addEventListener("change", layers);
-  $("zoom-in").addEventListener("click", () => viewer.setZoom(viewer.zoom * 1.25));
-  $("zoom-out").addEventListener("click", () => viewer.setZoom(viewer.zoom / 1.25));
-  $("zoom-fit").addEventListener("click", () => viewer.setZoom(1));
+  $("zoom-in").addEventListener("click", () => ui.viewer.setZoom(ui.viewer.zoom * 1.25));
+  $("zoom-out").addEventListener("click", () => ui.viewer.setZoom(ui.viewer.zoom / 1.25));
+  $("zoom-fit").addEventListener("click", () => ui.viewer.setZoom(1));
   for (const r of document.querySelectorAll('input[name="text-scope"]')) {
     r.addEventListener("change", () => renderLines(state.pages[state.pageIndex]));
   }
   for (const r of document.querySelectorAll('input[name="md-scope"]')) r.addEventListener("change", renderMarkdownPanel);
-  window.addEventListener("resize", () => viewer.hideTooltip());
+  window.addEventListener("resize", () => ui.viewer.hideTooltip());
 }
 
 // --- start ---------------------------------------------------------------------------------------------

@@ -1,0 +1,324 @@
+// The results of a read: pages in the viewer, lines, structure Markdown, fields, tabs, copy and exports.
+
+import { t } from "./i18n.js";
+import { renderMarkdown } from "./markdown.js";
+import { $, LOW_CONFIDENCE, el, fmtPct, state, ui } from "./shared.js";
+
+// --- results ----------------------------------------------------------------------------------------
+
+export function clearResult() {
+  state.result = null;
+  state.pages = [];
+  state.pageIndex = 0;
+  $("result-meta").replaceChildren();
+  $("lines").replaceChildren();
+  $("all-text").value = "";
+  $("markdown").replaceChildren();
+  $("fields-table").tBodies[0].replaceChildren();
+  $("fields-meta").textContent = "";
+  $("json").textContent = "";
+  $("text-empty").textContent = t("noResult");
+  $("text-empty").hidden = false;
+  for (const id of ["copy", "dl-txt", "dl-json", "dl-md"]) $(id).disabled = true;
+  $("tab-markdown").hidden = true;
+  $("tab-fields").hidden = true;
+  $("show-lines-wrap").hidden = false;
+  $("show-blocks-wrap").hidden = true;
+  $("show-fields-wrap").hidden = true;
+  $("pager").hidden = true;
+  selectTab("tab-text", false);
+}
+
+function resultPages(result) {
+  if (Array.isArray(result.pages) && result.pages.length) return result.pages;
+  if (state.bitmap) {
+    return [{ page: 1, width: state.bitmap.width, height: state.bitmap.height, rotation: 0, lines: [] }];
+  }
+  return [];
+}
+
+function fieldEntries(result) {
+  const fields = result.fields && typeof result.fields === "object" ? result.fields : null;
+  if (!fields) return [];
+  return Object.entries(fields).map(([name, f]) => ({ name, ...(f && typeof f === "object" ? f : { value: f }) }));
+}
+
+function docText(result) {
+  if (typeof result.text === "string") return result.text;
+  return (result.pages || []).map((p) => p.text ?? (p.lines || []).map((l) => l.text).join("\n")).join("\n\n");
+}
+
+function docMarkdown(result) {
+  if (typeof result.markdown === "string" && result.markdown.trim()) return result.markdown;
+  const parts = (result.pages || []).map((p) => p.markdown).filter((m) => typeof m === "string" && m.trim());
+  return parts.length ? parts.join("\n\n---\n\n") : "";
+}
+
+function mdEscape(s) {
+  return String(s ?? "").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+function exportMarkdown() {
+  const r = state.result;
+  const title = `# ${state.resultName}\n\n`;
+  if (state.resultTask === "extraction") {
+    const rows = fieldEntries(r).map((f) => `| ${mdEscape(f.name)} | ${mdEscape(f.value ?? "")} | ${fmtPct(f.confidence)} |`);
+    return `${title}| ${t("colField")} | ${t("colValue")} | ${t("colConfidence")} |\n|---|---|---:|\n${rows.join("\n")}\n`;
+  }
+  const md = docMarkdown(r);
+  if (md) return md.endsWith("\n") ? md : `${md}\n`;
+  const pages = r.pages || [];
+  return (
+    title +
+    pages
+      .map((p) => `## ${t("page")} ${p.page}\n\n${(p.lines || []).map((l) => mdEscape(l.text)).join("  \n")}\n`)
+      .join("\n")
+  );
+}
+
+function renderMeta() {
+  const r = state.result;
+  const meta = $("result-meta");
+  const chips = [];
+  const pages = r.pages || [];
+  const lines = pages.reduce((n, p) => n + (p.lines || []).length, 0);
+  if (pages.length) chips.push(t("metaPages", { n: pages.length }));
+  if (lines) chips.push(t("metaLines", { n: lines }));
+  if (r.engine && typeof r.engine === "object") {
+    chips.push([r.engine.name, r.engine.backend, r.engine.device].filter(Boolean).join(" · "));
+  }
+  const total = r.timings_ms?.total;
+  if (typeof total === "number") chips.push(t("metaTime", { ms: Math.round(total) }));
+  if (r.method) chips.push(t(r.method === "llm" ? "methodLlm" : "methodRules"));
+  if (r.fallback) chips.push(t("fallback", { why: r.fallback }));
+  if (pages.some((p) => p.source === "text_layer")) chips.push(t("textLayer"));
+  if (r.request_id) chips.push(t("requestId", { id: r.request_id }));
+  meta.replaceChildren(...chips.map((c) => el("span", { cls: "chip", text: c })));
+}
+
+export function renderResult({ keepPage = false } = {}) {
+  const r = state.result;
+  if (!r) return;
+  state.pages = resultPages(r);
+  if (!keepPage) state.pageIndex = 0;
+  state.pageIndex = Math.min(state.pageIndex, Math.max(0, state.pages.length - 1));
+  renderMeta();
+
+  // pager
+  const select = $("page-select");
+  select.replaceChildren(
+    ...state.pages.map((p, i) => el("option", { text: String(p.page ?? i + 1), attrs: { value: String(i) } })),
+  );
+  $("page-count").textContent = t("ofPages", { n: state.pages.length });
+  $("pager").hidden = state.pages.length < 2;
+
+  // which views apply
+  const fields = fieldEntries(r);
+  const md = docMarkdown(r);
+  const hasBlocks = state.pages.some((p) => Array.isArray(p.blocks) && p.blocks.length);
+  $("tab-markdown").hidden = !(state.resultTask === "structure" || md);
+  $("tab-fields").hidden = !fields.length && state.resultTask !== "extraction";
+  $("show-blocks-wrap").hidden = !hasBlocks;
+  $("show-lines-wrap").hidden = !state.pages.some((p) => (p.lines || []).length);
+  $("show-fields-wrap").hidden = !fields.some((f) => Array.isArray(f.bbox));
+
+  // text for the whole document, fields, JSON
+  $("all-text").value = docText(r);
+  renderFields(fields);
+  $("json").textContent = JSON.stringify(r, null, 2);
+  for (const id of ["copy", "dl-txt", "dl-json", "dl-md"]) $(id).disabled = false;
+  if (!keepPage) {
+    const first = state.resultTask === "structure" ? "tab-markdown" : state.resultTask === "extraction" ? "tab-fields" : "tab-text";
+    selectTab(first, false);
+    if (state.resultTask === "extraction" && !state.pages.some((p) => (p.lines || []).length)) {
+      document.querySelector('input[name="text-scope"][value="all"]').checked = true;
+    }
+  }
+  showPage(state.pageIndex);
+}
+
+export function showPage(i) {
+  state.pageIndex = i;
+  const page = state.pages[i];
+  $("page-select").value = String(i);
+  $("page-prev").disabled = i <= 0;
+  $("page-next").disabled = i >= state.pages.length - 1;
+  if (!page) {
+    ui.viewer.clear(t("noGeometry"));
+  } else {
+    const number = page.page ?? i + 1;
+    const fields = fieldEntries(state.result).filter((f) => Array.isArray(f.bbox) && (f.page ?? 1) === number);
+    const bitmap = state.bitmap && number === 1 ? state.bitmap : null;
+    ui.viewer.show(page, { bitmap, fields, label: `${t("page")} ${number}` });
+  }
+  renderLines(page);
+  renderMarkdownPanel();
+}
+
+export function renderLines(page) {
+  const ol = $("lines");
+  const lines = page?.lines || [];
+  ol.replaceChildren(
+    ...lines.map((line, i) => {
+      const li = el("li");
+      const btn = el("button", { cls: "line", attrs: { type: "button", "data-index": i } });
+      const conf = typeof line.confidence === "number" ? line.confidence : null;
+      btn.append(
+        el("span", { cls: "line-text", text: line.text }),
+        el("span", { cls: conf !== null && conf < LOW_CONFIDENCE ? "conf low" : "conf", text: fmtPct(conf) }),
+      );
+      btn.setAttribute("aria-label", `${line.text}, ${t("confidence")} ${fmtPct(conf)}`);
+      li.append(btn);
+      return li;
+    }),
+  );
+  const scope = document.querySelector('input[name="text-scope"]:checked')?.value || "lines";
+  ol.hidden = scope !== "lines";
+  $("all-text").hidden = scope !== "all";
+  const empty = $("text-empty");
+  empty.hidden = !(scope === "lines" && !lines.length);
+  empty.textContent = state.result ? t("noText") : t("noResult");
+}
+
+export function renderMarkdownPanel() {
+  const box = $("markdown");
+  const r = state.result;
+  if (!r) {
+    box.replaceChildren();
+    return;
+  }
+  const scope = document.querySelector('input[name="md-scope"]:checked')?.value || "page";
+  const page = state.pages[state.pageIndex];
+  let src = "";
+  if (scope === "page") src = typeof page?.markdown === "string" && page.markdown.trim() ? page.markdown : docMarkdown(r);
+  else src = docMarkdown(r);
+  if (!src) {
+    box.replaceChildren(el("p", { cls: "empty", text: t("noMarkdown") }));
+  } else if (scope === "source") {
+    box.replaceChildren(el("pre", { cls: "md-source", text: src }));
+  } else {
+    box.replaceChildren(renderMarkdown(src, { pageLabel: (n) => `${t("page")} ${n}` }));
+  }
+}
+
+function renderFields(fields) {
+  const tbody = $("fields-table").tBodies[0];
+  const r = state.result;
+  const meta = [];
+  if (r.method) meta.push(t(r.method === "llm" ? "methodLlm" : "methodRules"));
+  if (r.fallback) meta.push(t("fallback", { why: r.fallback }));
+  $("fields-meta").textContent = meta.join(" · ");
+  tbody.replaceChildren(
+    ...fields.map((f) => {
+      const tr = el("tr", { attrs: { "data-field": f.name } });
+      const nameCell = el("th", { attrs: { scope: "row" } });
+      if (Array.isArray(f.bbox)) {
+        const btn = el("button", { cls: "linkish field-link", text: f.name, attrs: { type: "button" } });
+        btn.addEventListener("click", () => focusField(f));
+        nameCell.append(btn);
+      } else {
+        nameCell.textContent = f.name;
+      }
+      const found = f.value !== null && f.value !== undefined && f.value !== "";
+      const valueCell = el("td", { cls: found ? "value" : "value missing", text: found ? f.value : t("notFound") });
+      const conf = typeof f.confidence === "number" ? f.confidence : null;
+      const confCell = el("td", { cls: conf !== null && conf < LOW_CONFIDENCE && found ? "num low" : "num", text: found ? fmtPct(conf) : "–" });
+      const pageCell = el("td", { cls: "num", text: f.page ?? "" });
+      tr.append(nameCell, valueCell, confCell, pageCell);
+      tr.addEventListener("pointerenter", () => ui.viewer.highlight("field", f.name));
+      tr.addEventListener("pointerleave", () => ui.viewer.setActive(-1, { from: "outside" }));
+      return tr;
+    }),
+  );
+}
+
+function focusField(f) {
+  const idx = state.pages.findIndex((p, i) => (p.page ?? i + 1) === (f.page ?? 1));
+  if (idx >= 0 && idx !== state.pageIndex) showPage(idx);
+  ui.viewer.highlight("field", f.name, { scroll: true });
+}
+
+// --- tabs ---------------------------------------------------------------------------------------------
+
+function tabs() {
+  return Array.from(document.querySelectorAll('[role="tab"]')).filter((tab) => !tab.hidden);
+}
+
+export function selectTab(id, focus = true) {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const on = tab.id === id;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(tab.getAttribute("aria-controls")).hidden = !on;
+    if (on && focus) tab.focus();
+  }
+}
+
+export function initTabs() {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    tab.addEventListener("click", () => selectTab(tab.id));
+    tab.addEventListener("keydown", (e) => {
+      const list = tabs();
+      const i = list.indexOf(tab);
+      let next = null;
+      if (e.key === "ArrowRight") next = list[(i + 1) % list.length];
+      else if (e.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
+      else if (e.key === "Home") next = list[0];
+      else if (e.key === "End") next = list[list.length - 1];
+      if (next) {
+        e.preventDefault();
+        selectTab(next.id);
+      }
+    });
+  }
+}
+
+// --- copy and downloads ------------------------------------------------------------------------------
+
+async function copyText() {
+  const text = docText(state.result);
+  const status = $("copy-status");
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = t("copied");
+  } catch {
+    // not a secure context (plain http on a LAN address): fall back to a selection
+    const area = el("textarea", { cls: "offscreen" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    status.textContent = t(ok ? "copied" : "copyFailed");
+  }
+  setTimeout(() => {
+    status.textContent = "";
+  }, 4000);
+}
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = el("a", { attrs: { href: url, download: name } });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export function initExports() {
+  $("copy").addEventListener("click", copyText);
+  $("dl-txt").addEventListener("click", () =>
+    download(`${state.resultName}.${state.resultTask}.txt`, docText(state.result), "text/plain;charset=utf-8"),
+  );
+  $("dl-json").addEventListener("click", () =>
+    download(`${state.resultName}.${state.resultTask}.json`, JSON.stringify(state.result, null, 2), "application/json"),
+  );
+  $("dl-md").addEventListener("click", () =>
+    download(`${state.resultName}.${state.resultTask}.md`, exportMarkdown(), "text/markdown;charset=utf-8"),
+  );
+}
