@@ -128,6 +128,15 @@ def test_no_file_over_the_limit(module: str) -> None:
     assert lines <= MAX_LINES, f"{MODULES[module].relative_to(APP.parent)} has {lines} lines (limit {MAX_LINES})"
 
 
+WEB_FILES = sorted(p for p in (APP / "web" / "static").iterdir() if p.suffix in {".js", ".css", ".html"})
+
+
+@pytest.mark.parametrize("path", WEB_FILES, ids=[p.name for p in WEB_FILES])
+def test_no_web_file_over_the_limit(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{path.relative_to(APP.parent)} has {lines} lines (limit {MAX_LINES})"
+
+
 def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     """The rule itself: a core module importing a feature is reported (the check can fail)."""
     assert layer_of("app.features.ocr.pipeline") > layer_of("app.serving.tasks") > layer_of("app.core.config")
