@@ -35,13 +35,13 @@ GOOD_ANSWER = {
     "invoice_number": None,
     "issue_date": "2025년 3월 4일",
     "due_date": None,
-    "subtotal": "100,000원",  # printed on the item line; the rules have no label for it
+    "subtotal": "100,000원",  # printed on the item line without a label: the rules find it by arithmetic
     "tax_amount": "10,000원",
     "total_amount": "110,000원",
     "phone": "02-1234-5678",
     "fax": "02-1234-5678-9999",  # not a phone number: rejected, the rules' null stands
     "email": "billing@hanbit.example",  # nowhere in the text and the rules found none: kept, low confidence
-    "buyer_name": "김민수",
+    "buyer_name": "김민수",  # printed, but no label of the buyer is: found only by the LLM
 }
 
 
@@ -56,9 +56,11 @@ def assert_llm_merge(out: dict[str, Any], doc: DocumentResult) -> None:
     assert f["total_amount"]["source"] == "llm+rules" and f["total_amount"]["confidence"] >= 0.9
     assert f["issue_date"]["normalized"] == "2025-03-04"
     assert f["business_number"]["normalized"] == "1234567890" and f["business_number"]["valid"] is False
-    sub = f["subtotal"]
-    assert sub["source"] == "llm" and sub["normalized"] == {"amount": 100_000.0, "currency": "KRW"}
-    assert sub["page"] == 1 and sub["bbox"] is not None and sub["value"] == "100,000원"
+    sub = f["subtotal"]  # total - tax, printed: the rules and the LLM agree
+    assert sub["source"] == "llm+rules" and sub["normalized"] == {"amount": 100_000.0, "currency": "KRW"}
+    buyer = f["buyer_name"]  # the LLM's printed value is placed where the OCR shows it
+    assert buyer["source"] == "llm" and buyer["value"] == "김민수"
+    assert buyer["page"] == 1 and buyer["bbox"] is not None and buyer["confidence"] <= 0.85
     assert f["fax"]["value"] is None  # invalid for the type
     assert f["email"]["normalized"] == "billing@hanbit.example" and f["email"]["confidence"] <= 0.3
     assert f["email"]["bbox"] is None
@@ -282,11 +284,11 @@ def test_llm_value_not_in_text_does_not_override_rules(chat_server: ChatServer, 
 
 def test_llm_grounds_reformatted_values(chat_server: ChatServer, ko_doc: DocumentResult) -> None:
     """A model that reformats (ISO date, bare number) is matched to the printed text by value."""
-    chat_server.content = json.dumps({"issue_date": "2025-03-04", "subtotal": 100000})
-    out = extract(ko_doc, fields="issue_date,subtotal", template=None, settings=openai_settings(chat_server))
+    chat_server.content = json.dumps({"issue_date": "2025-03-04", "service_fee": 100000})
+    out = extract(ko_doc, fields="issue_date,service_fee", template=None, settings=openai_settings(chat_server))
     assert out["fields"]["issue_date"]["source"] == "llm+rules"
-    sub = out["fields"]["subtotal"]
-    assert sub["value"] == "100,000원" and sub["source"] == "llm" and sub["bbox"] is not None
+    fee = out["fields"]["service_fee"]  # no label of it is printed: only the LLM finds it
+    assert fee["value"] == "100,000원" and fee["source"] == "llm" and fee["bbox"] is not None
 
 
 def test_chat_url() -> None:

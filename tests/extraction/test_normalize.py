@@ -43,13 +43,18 @@ def with_check_digit(nine: str) -> str:
         ("03/04/25", "2025-03-04"),
         ("20250304", "2025-03-04"),
         ("발행일: 2024년 12월 31일(화)", "2024-12-31"),
+        ("24/06/12 14:32", "2024-06-12"),  # a Korean receipt's yy/mm/dd (nearer today than 2012-06-24)
+        ("12-Jun-24", "2024-06-12"),
+        ("3rd of March, 2025", "2025-03-03"),
     ],
 )
 def test_dates_to_iso(raw: str, iso: str) -> None:
     assert normalize("date", raw) == (iso, True)
 
 
-@pytest.mark.parametrize("raw", ["2025년 2월 30일", "2025-13-01", "INV-2025-0042", "123-45-67890", "hello", ""])
+@pytest.mark.parametrize(
+    "raw", ["2025년 2월 30일", "2025-13-01", "INV-2025-0042", "123-45-67890", "hello", "", "Room 12 Jun 24h"]
+)
 def test_non_dates(raw: str) -> None:
     assert normalize("date", raw) == (None, None)
 

@@ -17,18 +17,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.features.extraction.accuracy import AccuracyReport, exact_field_accuracy
+from app.features.extraction.checks import INVALID_CONFIDENCE_CAP, check
+from app.features.extraction.concepts import ConceptIndex
 from app.features.extraction.fields import parse_fields, specs_for_requests
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
 from app.features.extraction.llm.prompt import build_prompt, parse_answer
 from app.features.extraction.normalize import normalize, values_match
 from app.features.extraction.rules import RuleField, currency_hint, locate, run_rules
 from app.features.extraction.templates import FieldSpec, TemplateSet, load_templates
+from app.features.extraction.totals import ROLES, reconcile
 from app.features.ocr.types import DocumentResult
 
 __all__ = [
@@ -82,8 +86,26 @@ def resolve_fields(
                 f"Unknown template {template!r}; available: {', '.join(templates.names())}.",
                 details={"available_templates": templates.names()},
             )
-        return tpl.name, list(tpl.fields), templates
+        concepts = ConceptIndex(templates)
+        specs = [replace(f, concept=f.concept or concepts.of_member(tpl.name, f.name)) for f in tpl.fields]
+        return tpl.name, specs, templates
     return None, specs_for_requests(parse_fields(fields), templates), templates
+
+
+def _with_totals(specs: list[FieldSpec], templates: TemplateSet) -> tuple[list[FieldSpec], dict[str, str]]:
+    """The specs plus hidden ones for the totals roles nobody asked for (the arithmetic needs all three),
+    and which field plays each role. Hidden names start with ``#``, which no requested name can."""
+    roles = {s.concept: s.name for s in reversed(specs) if s.concept in ROLES and s.type == "amount"}
+    if not roles:
+        return specs, {}
+    concepts = ConceptIndex(templates)
+    hidden = []
+    for role in ROLES:
+        concept = concepts.concepts.get(role)
+        if role not in roles and concept is not None and (spec := concepts.spec(concept, f"#{role}")) is not None:
+            hidden.append(spec)
+            roles[role] = spec.name
+    return [*specs, *hidden], roles
 
 
 def extract(
@@ -97,8 +119,16 @@ def extract(
     """The POST /extraction body (without request_id) for an OCR'd document. Synchronous."""
     template_name, specs, templates = resolve_fields(fields=fields, template=template, settings=settings)
     started = time.perf_counter()
-    rules = run_rules(doc, specs, templates.vocabulary())
+    searched, roles = _with_totals(specs, templates)
+    rules = run_rules(doc, searched, templates.vocabulary())
     currency = currency_hint(doc)
+    reconcile(doc, rules, roles, currency)
+    for s in specs:
+        r = rules[s.name]
+        valid, reason = check(s.type, s.concept, r.value, r.normalized, r.valid)
+        if valid is False:
+            r = replace(r, valid=False, reason=r.reason or reason, confidence=min(r.confidence, INVALID_CONFIDENCE_CAP))
+        rules[s.name] = r
     out_fields = {s.name: _rule_output(s, rules[s.name]) for s in specs}
     body: dict[str, Any] = {"method": "rules", "template": template_name, "fields": out_fields}
     log.debug("extraction rules done", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
@@ -123,7 +153,7 @@ def extract(
 
 
 def _rule_output(spec: FieldSpec, r: RuleField) -> dict[str, Any]:
-    return {
+    out = {
         "value": r.value,
         "normalized": r.normalized,
         "type": spec.type,
@@ -133,6 +163,9 @@ def _rule_output(spec: FieldSpec, r: RuleField) -> dict[str, Any]:
         "valid": r.valid,
         "source": "rules" if r.value is not None else None,
     }
+    if r.valid is False and r.reason:
+        out["reason"] = r.reason
+    return out
 
 
 # --------------------------------------------------------------------------------------------- LLM
@@ -201,30 +234,46 @@ def _merge(
         return {**base, "confidence": round(conf, 3), "source": "llm+rules"}
     where = locate(doc, spec.type, llm_value, normalized, default_currency=currency)
     if where is not None:
-        return {
-            "value": where.raw or llm_value,
-            "normalized": normalized,
-            "type": spec.type,
-            "confidence": round(0.85 * max(0.0, min(1.0, where.line_confidence)), 3),
-            "page": where.page,
-            "bbox": where.bbox,
-            "valid": valid,
-            "source": "llm",
-        }
+        return _checked(
+            spec,
+            {
+                "value": where.raw or llm_value,
+                "normalized": normalized,
+                "type": spec.type,
+                "confidence": round(0.85 * max(0.0, min(1.0, where.line_confidence)), 3),
+                "page": where.page,
+                "bbox": where.bbox,
+                "valid": valid,
+                "source": "llm",
+            },
+        )
     if rule.value is not None or valid is False:
         # the rules point at printed text, or the value fails its check, and the LLM's value is
         # nowhere in the text: not trusted
         return base
-    return {
-        "value": llm_value,
-        "normalized": normalized,
-        "type": spec.type,
-        "confidence": _UNGROUNDED_CONFIDENCE,
-        "page": None,
-        "bbox": None,
-        "valid": valid,
-        "source": "llm",
-    }
+    return _checked(
+        spec,
+        {
+            "value": llm_value,
+            "normalized": normalized,
+            "type": spec.type,
+            "confidence": _UNGROUNDED_CONFIDENCE,
+            "page": None,
+            "bbox": None,
+            "valid": valid,
+            "source": "llm",
+        },
+    )
+
+
+def _checked(spec: FieldSpec, out: dict[str, Any]) -> dict[str, Any]:
+    """An LLM value through the same plausibility checks as a rule value."""
+    valid, reason = check(spec.type, spec.concept, out["value"], out["normalized"], out["valid"])
+    if valid is False:
+        out = {**out, "valid": False, "confidence": min(out["confidence"], INVALID_CONFIDENCE_CAP)}
+        if reason:
+            out["reason"] = reason
+    return out
 
 
 def build_llm_backend(settings: Settings) -> LlmBackend | None:

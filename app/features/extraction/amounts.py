@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.features.extraction.checks import amount_problem
 from app.features.extraction.values import Found, prep_text
 
 # ------------------------------------------------------------------------------------------- amounts
@@ -170,7 +171,9 @@ def find_amounts(text: str, default_currency: str | None = None) -> list[Found]:
         start = m.start("pre") if m.group("pre") else (m.start("sign") if m.group("sign") else m.start("num"))
         end = m.end("post") if m.group("post") else m.end("num")
         raw = text[start:end].strip()
-        out.append(Found(start, end, raw, {"amount": value, "currency": cur or default_currency}, True, strong=strong))
+        # malformed digit groups ("11023,000": a comma read as a digit) are kept but never preferred
+        valid = amount_problem(num) is None
+        out.append(Found(start, end, raw, {"amount": value, "currency": cur or default_currency}, valid, strong=strong))
     out.sort(key=lambda f: f.start)
     return out
 

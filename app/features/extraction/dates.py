@@ -44,9 +44,16 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # Mar 4, 2025 / March 4th 2025
     (re.compile(_MONTH_RE + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r",?\s+(?P<y>\d{4})(?!\d)", re.I), "mdy_name"),
-    # 4 March 2025 / 4-Mar-2025 / 04 Mar. 2025
+    # 4 March 2025 / 4-Mar-2025 / 04 Mar. 2025 / 4th of March, 2025
     (
-        re.compile(r"(?<!\d)(?P<d>\d{1,2})" + _ORD + r"[\s\-]+" + _MONTH_RE + r"\.?,?[\s\-]+(?P<y>\d{4})(?!\d)", re.I),
+        re.compile(
+            r"(?<!\d)(?P<d>\d{1,2})" + _ORD + r"(?:\s+of)?[\s\-]+" + _MONTH_RE + r"\.?,?[\s\-]+(?P<y>\d{4})(?!\d)", re.I
+        ),
+        "dmy_name",
+    ),
+    # 12-Jun-24 / 12 Jun 24 (two-digit year, English statements)
+    (
+        re.compile(r"(?<!\d)(?P<d>\d{1,2})[\s\-]" + _MONTH_RE + r"\.?[\s\-](?P<y>\d{2})(?![\dA-Za-z:])", re.I),
         "dmy_name",
     ),
     # 03/04/2025 (US) or 04.03.2025 (European)
@@ -73,7 +80,8 @@ def _date_from_match(m: re.Match[str], order: str) -> str | None:
         mon = _MONTHS.get(g["mon"].lower()[:4] if g["mon"].lower().startswith("sept") else g["mon"].lower()[:3])
         if mon is None:
             return None
-        return _mkdate(int(g["y"]), mon, int(g["d"]))
+        y = int(g["y"])
+        return _mkdate(y + 2000 if y < 100 else y, mon, int(g["d"]))
     if order == "ab_y":
         a, b, y = int(g["a"]), int(g["b"]), int(g["y"])
         if g["s"] == "/":  # US month/day unless that is impossible
@@ -81,10 +89,13 @@ def _date_from_match(m: re.Match[str], order: str) -> str | None:
         return _mkdate(y, b, a) if b <= 12 else _mkdate(y, a, b)  # European day.month
     if order == "two":
         a, b, c = int(g["a"]), int(g["b"]), int(g["c"])
-        if g["s"] == "/":  # 03/04/25: US month/day/year
-            if a <= 12:
-                return _mkdate(2000 + c, a, b)
-            return _mkdate(2000 + c, b, a)
+        if g["s"] == "/" and a <= 12:  # 03/04/25: US month/day/year
+            return _mkdate(2000 + c, a, b)
+        if g["s"] == "/":
+            # 24/06/12: a Korean receipt's yy/mm/dd or a European dd/mm/yy; the one nearer today wins
+            options = [d for d in (_mkdate(2000 + a, b, c), _mkdate(2000 + c, b, a)) if d]
+            today = _dt.date.today()
+            return min(options, key=lambda d: abs((_dt.date.fromisoformat(d) - today).days), default=None)
         return _mkdate(2000 + a, b, c)  # 25.03.04: Korean yy.mm.dd
     return None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.core.errors import AppError, ErrorCode
+from app.features.extraction.concepts import ConceptIndex
 from app.features.extraction.templates import FieldSpec, TemplateSet, with_extra_synonyms
 from app.features.extraction.values import FIELD_TYPES
 
@@ -221,11 +222,21 @@ def _labels(name: str, description: str) -> list[str]:
 
 
 def specs_for_requests(requests: list[FieldRequest], templates: TemplateSet) -> list[FieldSpec]:
+    """Each requested field as the spec the rules search with, under the caller's name.
+
+    A name that means a known concept (``date``, ``amountDue``, ``사업자등록번호``; concepts.yaml) takes
+    that concept's labels and fallbacks; any other name of a template field takes that field's; the
+    rest are searched by their own words as labels, typed by :func:`guess_type`.
+    """
+    concepts = ConceptIndex(templates)
     specs: list[FieldSpec] = []
     for r in requests:
-        known = templates.known_field(r.name)
+        concept = concepts.match(r.name, r.description)
+        known = concepts.spec(concept, r.name) if concept is not None else None
+        if known is None:
+            known = templates.known_field(r.name)
         if known is not None:
-            spec = with_extra_synonyms(known, [*_labels(r.name, r.description), *r.synonyms])
+            spec = with_extra_synonyms(replace(known, name=r.name), [*_labels(r.name, r.description), *r.synonyms])
             if r.description:
                 spec = replace(spec, description=r.description)
             if r.type:

@@ -157,7 +157,8 @@ class RuleField:
     page: int | None = None
     bbox: list[float] | None = None
     valid: bool | None = None
-    how: str | None = None  # same | right | below | pattern | scan | top_line
+    how: str | None = None  # same | right | below | pattern | scan | top_line | arithmetic | largest
+    reason: str | None = None  # why ``valid`` is false
 
 
 class KeyIndex:

@@ -56,6 +56,7 @@ class FieldSpec:
     scan: bool = False
     top_line: bool = False
     exclude: tuple[str, ...] = ()
+    concept: str | None = None  # the field concept it means (concepts.yaml): totals arithmetic, checks
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,205 @@
+"""The caller's own field names, plausibility checks and totals arithmetic, as a caller sees them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from app.core.config import Settings
+from app.features.extraction import extract
+from app.features.extraction.checks import amount_problem, date_problem, id_problem
+from app.features.extraction.concepts import ConceptIndex, name_words
+from app.features.extraction.templates import load_templates
+from app.features.ocr.types import DocumentResult
+from tests.extraction.samples import blocks_document, krw
+
+
+def fields_of(out: dict[str, Any]) -> dict[str, Any]:
+    return out["fields"]
+
+
+@pytest.mark.parametrize(
+    ("name", "concept"),
+    [
+        ("date", "document_date"),
+        ("issuedAt", "document_date"),
+        ("작성일자", "document_date"),
+        ("Date", "document_date"),
+        ("business_registration_number", "business_number"),
+        ("biz_reg_no", "business_number"),
+        ("brn", "business_number"),
+        ("사업자등록번호", "business_number"),
+        ("customer_name", "buyer"),
+        ("buyer", "buyer"),
+        ("receipt_number", "document_number"),
+        ("invoiceNo", "document_number"),
+        ("Invoice #", "document_number"),
+        ("tax", "tax"),
+        ("vat_amount", "tax"),
+        ("total_amount", "total"),
+        ("amountDue", "total"),
+        ("합계금액", "total"),
+        ("결제금액", "total"),
+        ("vendor_name", "vendor"),
+        ("seller", "vendor"),
+        ("supplier_phone", "phone"),
+        ("대표자명", "representative"),
+        ("approvalNo", "approval_number"),
+    ],
+)
+def test_a_callers_name_means_its_concept(name: str, concept: str) -> None:
+    found = ConceptIndex(load_templates()).match(name)
+    assert found is not None and found.name == concept
+
+
+def test_names_that_mean_no_concept_stay_the_callers_own() -> None:
+    index = ConceptIndex(load_templates())
+    assert index.match("po_number") is None
+    assert index.match("favourite_colour") is None
+    # a description names what the caller means: 담당자 is a person, not the phone the word "contact" labels
+    assert index.match("contact", "담당자") is None
+    assert index.match("when", "Invoice date") is not None
+
+
+def test_name_words() -> None:
+    assert name_words("invoiceNo") == ["invoice", "no"]
+    assert name_words("VATAmount") == ["vat", "amount"]
+    assert name_words("business_registration-number") == ["business", "registration", "number"]
+    assert name_words("합계 금액") == ["합계", "금액"]
+
+
+def test_the_issues_own_request_on_a_korean_statement(ko_doc: DocumentResult, settings: Settings) -> None:
+    """Names the templates do not use find the values the template finds, and come back under the caller's names."""
+    names = "date,business_registration_number,vendor,tax,total,supplierPhone"
+    out = extract(ko_doc, fields=names, template=None, settings=settings)
+    f = fields_of(out)
+    assert list(f) == names.split(",")
+    assert f["date"]["normalized"] == "2025-03-04"
+    assert f["business_registration_number"]["normalized"] == "1234567890"
+    assert f["vendor"]["value"] == "주식회사 한빛소프트"
+    assert f["tax"]["normalized"] == krw(10_000)
+    assert f["total"]["normalized"] == krw(110_000)
+    assert f["supplierPhone"]["normalized"] == "+82212345678"
+
+
+def test_english_invoice_with_camel_case_names(en_doc: DocumentResult, settings: Settings) -> None:
+    out = extract(en_doc, fields='["invoiceNo", "issueDate", "amountDue", "Seller"]', template=None, settings=settings)
+    template = extract(en_doc, fields=None, template="invoice", settings=settings)["fields"]
+    f = fields_of(out)
+    assert f["invoiceNo"]["normalized"] == template["invoice_number"]["normalized"] is not None
+    assert f["issueDate"]["normalized"] == template["issue_date"]["normalized"] is not None
+    assert f["amountDue"]["normalized"] == template["total_amount"]["normalized"] is not None
+    assert f["Seller"]["value"] == template["vendor_name"]["value"] is not None
+
+
+# ------------------------------------------------------------------------------------ the checks
+
+
+def test_amount_digit_groups() -> None:
+    assert amount_problem("1,023,000원") is None
+    assert amount_problem("$1,234.50") is None
+    assert amount_problem("1.234,50 €") is None
+    assert amount_problem("12,5") is None  # a decimal comma
+    assert "malformed" in (amount_problem("11023,000원") or "")
+    assert "malformed" in (amount_problem("1,02,300") or "")
+
+
+def test_dates_far_from_today() -> None:
+    today = dt.date(2026, 12, 1)
+    assert date_problem("2026-11-30", "document_date", today) is None
+    assert "future" in (date_problem("2062-11-30", "document_date", today) or "")
+    assert "before" in (date_problem("1926-11-30", "document_date", today) or "")
+    assert date_problem("1926-11-30", None, today) is None  # a birth date may be old
+    assert date_problem("2028-06-30", "due_date", today) is None
+
+
+def test_codes_with_a_letter_among_digits() -> None:
+    assert id_problem("INV-2024-0012") is None
+    assert id_problem("TS-20240612-0045") is None
+    assert "inside a run of digits" in (id_problem("INV-2O24-0012") or "")
+    assert id_problem("A1B2C3") is None
+
+
+def test_a_misread_amount_is_flagged_not_trusted(settings: Settings) -> None:
+    doc = blocks_document([("합계금액", 80, 300), ("11023,000원", 500, 300)])
+    f = fields_of(extract(doc, fields="total", template=None, settings=settings))["total"]
+    assert f["value"] == "11023,000원"
+    assert f["valid"] is False and f["confidence"] <= 0.5 and "malformed" in f["reason"]
+
+
+def test_a_check_digit_failure_says_why(ko_doc: DocumentResult, settings: Settings) -> None:
+    f = fields_of(extract(ko_doc, fields="사업자등록번호", template=None, settings=settings))["사업자등록번호"]
+    assert f["valid"] is False and "check digit" in f["reason"] and f["confidence"] <= 0.5
+
+
+def test_valid_fields_carry_no_reason(ko_doc: DocumentResult, settings: Settings) -> None:
+    f = fields_of(extract(ko_doc, fields="total,date", template=None, settings=settings))
+    assert "reason" not in f["total"] and "reason" not in f["date"]
+
+
+# -------------------------------------------------------------------------------- totals arithmetic
+
+
+def test_a_total_without_its_label_is_found_by_the_sum(settings: Settings) -> None:
+    doc = blocks_document(
+        [
+            ("공급가액", 80, 300),
+            ("250,000", 500, 300),
+            ("부가세", 80, 360),
+            ("25,000", 500, 360),
+            ("275,000원", 500, 460),
+        ]
+    )
+    f = fields_of(extract(doc, fields="total_amount", template=None, settings=settings))["total_amount"]
+    assert f["normalized"] == krw(275_000) and f["valid"] is True
+    assert 0 < f["confidence"] < 0.9 and f["bbox"] is not None
+
+
+def test_a_total_from_amounts_alone(settings: Settings) -> None:
+    """No label at all: the largest a + b = c with b a plausible tax on a."""
+    doc = blocks_document(
+        [
+            ("Widget", 80, 200),
+            ("$40.00", 700, 200),
+            ("Gadget", 80, 260),
+            ("$60.00", 700, 260),
+            ("$100.00", 700, 340),
+            ("$8.25", 700, 400),
+            ("$108.25", 700, 460),
+        ]
+    )
+    f = fields_of(extract(doc, fields="total,subtotal,tax", template=None, settings=settings))
+    assert f["total"]["normalized"]["amount"] == 108.25
+    assert f["subtotal"]["normalized"]["amount"] == 100.0
+    assert f["tax"]["normalized"]["amount"] == 8.25
+
+
+def test_totals_that_add_up_are_confirmed(settings: Settings) -> None:
+    doc = blocks_document([("소계 100,000원", 80, 300), ("부가세 10,000원", 80, 360), ("합계 110,000원", 80, 420)])
+    f = fields_of(extract(doc, fields="subtotal,tax,total", template=None, settings=settings))
+    assert [f[k]["normalized"]["amount"] for k in ("subtotal", "tax", "total")] == [100_000, 10_000, 110_000]
+    assert all(f[k]["valid"] is True and f[k]["confidence"] >= 0.9 for k in f)
+
+
+def test_totals_that_do_not_add_up_are_flagged(settings: Settings) -> None:
+    doc = blocks_document([("소계 100,000원", 80, 300), ("부가세 10,000원", 80, 360), ("합계 180,000원", 80, 420)])
+    f = fields_of(extract(doc, fields="total", template=None, settings=settings))["total"]
+    assert f["normalized"] == krw(180_000)
+    assert f["valid"] is False and f["confidence"] <= 0.5 and "110,000" in f["reason"]
+
+
+def test_a_wrong_total_is_replaced_by_the_printed_sum(settings: Settings) -> None:
+    """The label's value (a misread 170,000) loses to the printed amount that makes the sum hold."""
+    doc = blocks_document(
+        [
+            ("소계 100,000원", 80, 300),
+            ("부가세 10,000원", 80, 360),
+            ("합계 170,000원", 80, 420),
+            ("입금 계좌 110-222-333444", 80, 480),
+            ("110,000원", 600, 540),
+        ]
+    )
+    f = fields_of(extract(doc, fields="grand_total", template=None, settings=settings))["grand_total"]
+    assert f["normalized"] == krw(110_000) and f["valid"] is True
