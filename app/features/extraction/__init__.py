@@ -30,6 +30,7 @@ from app.features.extraction.fields import parse_fields, specs_for_requests
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
 from app.features.extraction.llm.prompt import build_prompt, parse_answer
 from app.features.extraction.normalize import normalize, values_match
+from app.features.extraction.parties import right_of_pair
 from app.features.extraction.rules import RuleField, currency_hint, locate, run_rules
 from app.features.extraction.templates import FieldSpec, TemplateSet, load_templates
 from app.features.extraction.totals import ROLES, reconcile
@@ -120,7 +121,9 @@ def extract(
     template_name, specs, templates = resolve_fields(fields=fields, template=template, settings=settings)
     started = time.perf_counter()
     searched, roles = _with_totals(specs, templates)
-    rules = run_rules(doc, searched, templates.vocabulary())
+    vocabulary = templates.vocabulary()
+    rules = run_rules(doc, [s for s in searched if not s.paired], vocabulary)
+    _buyer_side(doc, specs, rules, templates)
     currency = currency_hint(doc)
     reconcile(doc, rules, roles, currency)
     for s in specs:
@@ -150,6 +153,20 @@ def extract(
                 body["fields"][s.name] = _merge(doc, s, rules[s.name], answer.get(s.name), currency)
     body["text"] = doc.text
     return body
+
+
+def _buyer_side(
+    doc: DocumentResult, specs: list[FieldSpec], rules: dict[str, RuleField], templates: TemplateSet
+) -> None:
+    """Buyer-side fields from the right-hand block of same-row label pairs (parties.py), in place."""
+    concepts = ConceptIndex(templates)
+    for s in specs:
+        if s.paired:
+            rules[s.name] = right_of_pair(doc, s, templates.vocabulary())
+        elif s.side == "buyer" and rules[s.name].value is None and (vendor := concepts.concepts.get("vendor")):
+            mirror = concepts.spec(vendor, s.name)
+            if mirror is not None:
+                rules[s.name] = right_of_pair(doc, mirror, templates.vocabulary())
 
 
 def _rule_output(spec: FieldSpec, r: RuleField) -> dict[str, Any]:

@@ -158,15 +158,25 @@ def find_numbers(text: str) -> list[Found]:
     return out
 
 
+# masked card numbers in four groups: "XXXX XXXX XXXX 4965", "5365-78**-****-8662", "**** **** **** 1234"
+_CARD_RE = re.compile(r"(?<![0-9A-Za-z*×•\-/.])(?:[0-9Xx*×•]{4}[ \-]){3}[0-9Xx*×•]{1,4}(?![0-9A-Za-z*×•])")
+
+
 def find_ids(text: str) -> list[Found]:
     text = prep_text(text)
     out = []
+    cards = [m for m in _CARD_RE.finditer(text) if re.search(r"\d", m.group(0))]
+    for m in cards:
+        out.append(Found(m.start(), m.end(), m.group(0), m.group(0).replace("×", "*"), None))
     for m in _ID_RE.finditer(text):
+        if any(c.start() < m.end() and m.start() < c.end() for c in cards):
+            continue
         raw = m.group(0).lstrip("#").rstrip(".")
         if not raw:
             continue
         start = m.start() + (1 if m.group(0).startswith("#") else 0)
         out.append(Found(start, start + len(raw), raw, raw.replace("×", "*"), None))
+    out.sort(key=lambda f: f.start)
     return out
 
 

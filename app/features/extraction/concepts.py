@@ -55,6 +55,9 @@ class Concept:
     members: tuple[tuple[str, str], ...]  # (template, field)
     names: tuple[str, ...]
     labels: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    prefer: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +66,17 @@ def load_concepts(path: Path = CONCEPTS_FILE) -> tuple[Concept, ...]:
     out = []
     for name, raw in data["concepts"].items():
         members = tuple(tuple(m.split(".", 1)) for m in raw["members"])
-        out.append(Concept(name, members, tuple(raw.get("names", ())), tuple(raw.get("labels", ()))))
+        out.append(
+            Concept(
+                name,
+                members,
+                tuple(raw.get("names", ())),
+                tuple(raw.get("labels", ())),
+                tuple(raw.get("patterns", ())),
+                tuple(raw.get("exclude", ())),
+                raw.get("prefer"),
+            )
+        )
     return tuple(out)
 
 
@@ -167,8 +180,9 @@ def concept_spec(concept: Concept, templates: TemplateSet, name: str) -> FieldSp
         name=name,
         concept=concept.name,
         synonyms=synonyms,
-        patterns=union("patterns"),
-        exclude=union("exclude"),
+        patterns=tuple(dict.fromkeys([*union("patterns"), *concept.patterns])),
+        exclude=tuple(dict.fromkeys([*union("exclude"), *concept.exclude])),
+        prefer=concept.prefer or first.prefer,
         scan=any(m.scan for m in same_type),
         top_line=any(m.top_line for m in same_type),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.core.errors import AppError, ErrorCode
-from app.features.extraction.concepts import ConceptIndex
+from app.features.extraction.concepts import ConceptIndex, name_words
 from app.features.extraction.templates import FieldSpec, TemplateSet, with_extra_synonyms
 from app.features.extraction.values import FIELD_TYPES
 
@@ -221,6 +221,23 @@ def _labels(name: str, description: str) -> list[str]:
     return labels
 
 
+_BUYER_WORDS = {"buyer", "customer", "client", "recipient", "purchaser", "payer", "billed", "bill"}
+_BUYER_PREFIXES = ("공급받는자", "구매자", "매입자", "고객")
+
+
+def buyer_side(name: str) -> str | None:
+    """The rest of a name that asks for the buyer's copy of a field (``buyer_phone``, ``공급받는자 성명``)."""
+    words = name_words(name)
+    if len(words) > 1 and words[0] in _BUYER_WORDS:
+        rest = words[2:] if words[:2] in (["bill", "to"], ["billed", "to"]) else words[1:]
+        return " ".join(rest) or None
+    compacted = "".join(words)
+    for prefix in _BUYER_PREFIXES:
+        if compacted.startswith(prefix) and len(compacted) > len(prefix) + 1:
+            return compacted[len(prefix) :]
+    return None
+
+
 def specs_for_requests(requests: list[FieldRequest], templates: TemplateSet) -> list[FieldSpec]:
     """Each requested field as the spec the rules search with, under the caller's name.
 
@@ -232,7 +249,14 @@ def specs_for_requests(requests: list[FieldRequest], templates: TemplateSet) -> 
     specs: list[FieldSpec] = []
     for r in requests:
         concept = concepts.match(r.name, r.description)
+        paired = False
+        if concept is None and (rest := buyer_side(r.name)) is not None:
+            # "buyer_representative", "공급받는자 등록번호": the supplier's labels, the buyer's block
+            concept = concepts.match(rest)
+            paired = concept is not None and concept.name != "buyer"
         known = concepts.spec(concept, r.name) if concept is not None else None
+        if known is not None and (paired or known.concept == "buyer"):
+            known = replace(known, side="buyer", paired=paired)
         if known is None:
             known = templates.known_field(r.name)
         if known is not None:

@@ -36,6 +36,10 @@ TITLE_WORDS = (
     "견적서",
     "사업자등록증",
     "매출전표",
+    # the copy marks under a tax invoice's or statement's title: "(공급받는자 보관용)"
+    "공급자 보관용",
+    "공급받는자 보관용",
+    "보관용",
     "카드매출전표",
     "신용카드매출전표",
 )
@@ -159,6 +163,7 @@ class RuleField:
     valid: bool | None = None
     how: str | None = None  # same | right | below | pattern | scan | top_line | arithmetic | largest
     reason: str | None = None  # why ``valid`` is false
+    alternatives: list[RuleField] = field(default_factory=list)  # other label-anchored values, in page order
 
 
 class KeyIndex:
@@ -171,7 +176,8 @@ class KeyIndex:
         for i, spec in enumerate(specs):
             for label in (*spec.synonyms, spec.name):
                 c = compact(label)
-                if c and self.exact.get(c, (None, False))[0] is None:
+                # a title stays a title ("Receipt #" folds to "receipt": the heading is not its label)
+                if c and self.exact.get(c, (None, False)) == (None, False):
                     self.exact[c] = (i, False)
         for spec in vocabulary:
             for label in spec.synonyms:
@@ -222,8 +228,13 @@ def _allowed_len_diff(key: str) -> int:
     return max(1, len(key) // 4) if _is_latin(key) else len(key) // 4
 
 
+_ADDRESS_LIKE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|(?:https?://|www\.)\S+", re.I)
+
+
 def find_hits(text: str, index: KeyIndex) -> list[KeyHit]:
-    tokens = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    # words inside an e-mail address or a URL are never labels ("contact@…" is not the label Contact)
+    inside = [(m.start(), m.end()) for m in _ADDRESS_LIKE.finditer(text)]
+    tokens = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(text) if not any(s <= m.start() < e for s, e in inside)]
     found: list[tuple[float, float, KeyHit]] = []
     for i, (s0, _) in enumerate(tokens):
         if not HAS_LETTER.search(text[s0 : tokens[i][1]]):

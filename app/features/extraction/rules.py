@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.features.extraction.checks import check
 from app.features.extraction.keys import (
     HAS_LETTER,
     SEP_LEAD,
@@ -288,6 +289,10 @@ class RuleEngine:
                     return [cand]
         return []
 
+    @staticmethod
+    def _plausible(spec: FieldSpec, c: Candidate) -> bool:
+        return check(spec.type, spec.concept, c.raw, c.normalized, c.valid)[0] is not False
+
     # ---------------------------------------------------------------------------------------- run
 
     def run(self, doc: DocumentResult) -> dict[str, RuleField]:
@@ -307,10 +312,20 @@ class RuleEngine:
             cands = [c for c in cands if free(c)]
             if not cands:
                 return None
-            best_tier = max(c.tier() for c in cands)
-            top = [c for c in cands if c.tier() == best_tier]
+            spec = self.specs[si]
+            # the plausibility checks (a date decades away, malformed digit groups) rank like validity
+            tiers = {id(c): (int(self._plausible(spec, c)), *c.tier()) for c in cands}
+            best_tier = max(tiers.values())
+            top = [c for c in cands if tiers[id(c)] == best_tier]
             top.sort(key=lambda c: (c.line.page, c.line.bbox[1], c.line.bbox[0], c.start))
-            return top[-1] if self.specs[si].prefer == "last" else top[0]
+            chosen = top[-1] if spec.prefer == "last" else top[0]
+            # two values on one row (a tax invoice's supplier and buyer blocks): the supplier's is the
+            # left one, the buyer's the right one
+            row = [c for c in top if c.line.page == chosen.line.page and _same_row(c.line, chosen.line)]
+            if len(row) > 1:
+                xs = sorted(row, key=lambda c: c.line.x_at(c.start))
+                chosen = xs[-1] if spec.side == "buyer" else xs[0]
+            return chosen
 
         # key-anchored values first, most confident first, so that fallbacks cannot take their text
         order = sorted(range(len(self.specs)), key=lambda i: -max((c.confidence for c in anchored[i]), default=0))
@@ -339,19 +354,34 @@ class RuleEngine:
         out: dict[str, RuleField] = {}
         for si, spec in enumerate(self.specs):
             c = result.get(si)
-            if c is None:
-                out[spec.name] = RuleField()
-                continue
-            out[spec.name] = RuleField(
-                value=c.raw,
-                normalized=c.normalized,
-                confidence=c.confidence,
-                page=c.line.page,
-                bbox=c.line.sub_bbox(c.start, c.end),
-                valid=c.valid,
-                how=c.kind,
+            others = sorted(
+                (o for o in anchored[si] if o is not c),
+                key=lambda o: (o.line.page, o.line.bbox[1], o.line.bbox[0]),
             )
+            alternatives = [_field(o) for o in others[:_MAX_ALTERNATIVES]]
+            out[spec.name] = _field(c, alternatives) if c is not None else RuleField(alternatives=alternatives)
         return out
+
+
+_MAX_ALTERNATIVES = 8
+
+
+def _same_row(a: KeyedLine, b: KeyedLine) -> bool:
+    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    return overlap > 0.5 * min(a.h, b.h)
+
+
+def _field(c: Candidate, alternatives: list[RuleField] | None = None) -> RuleField:
+    return RuleField(
+        value=c.raw,
+        normalized=c.normalized,
+        confidence=c.confidence,
+        page=c.line.page,
+        bbox=c.line.sub_bbox(c.start, c.end),
+        valid=c.valid,
+        how=c.kind,
+        alternatives=alternatives or [],
+    )
 
 
 def run_rules(

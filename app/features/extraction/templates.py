@@ -57,6 +57,8 @@ class FieldSpec:
     top_line: bool = False
     exclude: tuple[str, ...] = ()
     concept: str | None = None  # the field concept it means (concepts.yaml): totals arithmetic, checks
+    side: str = "supplier"  # supplier | buyer: which of two same-row values (a tax invoice's two blocks)
+    paired: bool = False  # the labels are the supplier's: only the right-hand one of a same-row pair is it
 
     def to_dict(self) -> dict[str, Any]:
         return {

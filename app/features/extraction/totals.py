@@ -14,6 +14,8 @@ The labels find them first (rules.py). Then, over every well-formed amount print
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -27,6 +29,7 @@ _MAX_AMOUNTS = 80
 _CONFIRMED_BOOST = 0.1
 _ARITHMETIC_FACTOR = 0.8
 _LARGEST_CONFIDENCE = 0.4
+_UNCONFIRMED_CAP = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +113,11 @@ def reconcile(doc: DocumentResult, fields: dict[str, RuleField], roles: dict[str
 
     if t is not None and s is not None and x is not None:
         if _close(s + x, t):
-            for role in ROLES:
-                r = got[role]
-                assert r is not None
-                put(role, replace(r, confidence=round(min(0.99, r.confidence + _CONFIRMED_BOOST), 3), valid=True))
+            _confirm(got, put, currency)
+            return
+        combo = _labelled_combo(got)
+        if combo is not None:
+            _confirm(dict(zip(ROLES, combo, strict=True)), put, currency)
             return
         for role, want in (("total", s + x), ("subtotal", t - x), ("tax", t - s)):
             p = _find(printed, want)
@@ -121,6 +125,11 @@ def reconcile(doc: DocumentResult, fields: dict[str, RuleField], roles: dict[str
             if p is not None and r is not None:
                 put(role, _from_printed(p, "arithmetic", _ARITHMETIC_FACTOR * p.conf))
                 return
+        pair = _best_pair(printed, t)
+        if pair is not None:  # the total's label is the surest: the printed subtotal and tax that make it
+            put("subtotal", _from_printed(pair[0], "arithmetic", _ARITHMETIC_FACTOR * pair[0].conf))
+            put("tax", _from_printed(pair[1], "arithmetic", _ARITHMETIC_FACTOR * pair[1].conf))
+            return
         reason = f"subtotal {s:,.2f} + tax {x:,.2f} = {s + x:,.2f}, not the total {t:,.2f}"
         for role in ROLES:
             r = got[role]
@@ -156,6 +165,67 @@ def reconcile(doc: DocumentResult, fields: dict[str, RuleField], roles: dict[str
         if pair is not None:
             put("subtotal", _from_printed(pair[0], "arithmetic", 0.7 * pair[0].conf))
             put("tax", _from_printed(pair[1], "arithmetic", 0.7 * pair[1].conf))
+
+
+_KR_VAT = 0.1
+
+
+def _vat_ok(s: float, x: float) -> bool:
+    return abs(x - _KR_VAT * s) <= max(1.0, 0.001 * s)
+
+
+def _without_lead_one(r: RuleField) -> tuple[float, str] | None:
+    """``13,610,000`` read from ``\\3,610,000``: the won sign (a backslash in Korean fonts) read as 1."""
+    raw = (r.value or "").strip()
+    m = re.fullmatch(r"1(\d{1,3}(?:,\d{3})+)(\s*원)?", raw)
+    if m is None:
+        return None
+    rest = m.group(1)
+    return float(rest.replace(",", "")), rest + (m.group(2) or "")
+
+
+def _confirm(got: dict[str, RuleField | None], put: Callable[[str, RuleField], None], currency: str | None) -> None:
+    """Three amounts that add up. On a won document the tax is 10 % VAT: when it is not, a won sign
+    misread as a leading 1 is undone if that makes it so, else the three are not confirmed (a sum can
+    hold with a digit misread in two places) and stay below 0.9."""
+    t_r, s_r, x_r = (got[role] for role in ROLES)
+    assert t_r is not None and s_r is not None and x_r is not None
+    s, x = _amount(s_r), _amount(x_r)
+    assert s is not None and x is not None
+    boosted = {role: r for role, r in zip(ROLES, (t_r, s_r, x_r), strict=True)}
+    if currency == "KRW" and not _vat_ok(s, x):
+        fixed_s, fixed_t = _without_lead_one(s_r), _without_lead_one(t_r)
+        if fixed_s and fixed_t and _vat_ok(fixed_s[0], x) and _close(fixed_s[0] + x, fixed_t[0]):
+            for role, r, (value, raw) in (("subtotal", s_r, fixed_s), ("total", t_r, fixed_t)):
+                normalized = {"amount": value, "currency": "KRW"}
+                put(role, replace(r, value=raw, normalized=normalized, how="arithmetic", valid=True))
+            return
+        for role, r in boosted.items():
+            put(role, replace(r, confidence=round(min(r.confidence, _UNCONFIRMED_CAP), 3)))
+        return
+    for role, r in boosted.items():
+        put(role, replace(r, confidence=round(min(0.99, r.confidence + _CONFIRMED_BOOST), 3), valid=True))
+
+
+def _labelled_combo(got: dict[str, RuleField | None]) -> tuple[RuleField, RuleField, RuleField] | None:
+    """Other label-anchored values that add up (a statement's 공급가액 column header above the items and
+    its 공급가액 in the totals box): the combination that changes the fewest chosen values, the total last."""
+    options = []
+    for role in ROLES:
+        r = got[role]
+        assert r is not None
+        options.append([(r, 0)] + [(a, 1) for a in r.alternatives if _amount(a) is not None])
+    best: tuple[tuple[int, int], tuple[RuleField, RuleField, RuleField]] | None = None
+    for tc, tcost in options[0]:
+        for sc, scost in options[1]:
+            for xc, xcost in options[2]:
+                t, s, x = _amount(tc), _amount(sc), _amount(xc)
+                if t is None or s is None or x is None or not _close(s + x, t) or not _plausible_tax(s, x):
+                    continue
+                cost = (tcost + scost + xcost, tcost)
+                if best is None or cost < best[0]:
+                    best = (cost, (tc, sc, xc))
+    return best[1] if best is not None else None
 
 
 def _distinct(printed: list[Printed]) -> list[Printed]:
