@@ -9,6 +9,8 @@ generator.py) to ``POST /extraction`` with the caller's ``fields`` and score wha
     python -m scripts.extraction_eval --failures                    # every missed field (dev; --reveal-held-out)
     python -m scripts.extraction_eval --save-images artifacts/extraction-eval-images
     python -m scripts.extraction_eval --write                       # the tables into docs/extraction.md
+    python -m scripts.extraction_eval --splits dev,tune,heldout --ocr-cache DIR --freeze tests/data/extraction_eval.json.gz
+                                   # the cases and their real OCR, for the threshold test (no OCR in the suite)
 
 ``--rescore`` posts each document once to ``POST /ocr`` (cached in the --ocr-cache folder by document id
 and image hash; the service is started only when something is not cached) and runs
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import hashlib
 import json
 import os
@@ -133,6 +136,30 @@ def rescore(docs: list[EvalDoc], bodies: dict[str, dict[str, Any]]) -> list[dict
 # --------------------------------------------------------------------------- report
 
 
+def compact_ocr(body: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`rebuild` needs of a POST /ocr body: the lines' text, confidence and box."""
+    return {
+        "lang": body["lang"],
+        "engine": body.get("engine", {}),
+        "pages": [
+            {"page": p["page"], "width": p["width"], "height": p["height"], "rotation": p.get("rotation", 0),
+             "source": p.get("source", "ocr"),
+             "lines": [{"text": ln["text"], "confidence": round(float(ln["confidence"]), 4),
+                        "box": [[round(float(x), 1), round(float(y), 1)] for x, y in ln["box"]]} for ln in p["lines"]]}
+            for p in body["pages"]
+        ],
+    }  # fmt: skip
+
+
+def freeze(path: Path, docs: list[tuple[str, EvalDoc]], bodies: dict[str, dict[str, Any]], meta: dict[str, Any]) -> None:
+    """The cases with their real OCR output, gzipped: tests/extraction/test_eval_thresholds.py re-scores them."""
+    data = {"meta": meta, "docs": [{"case": case(d, n), "ocr": compact_ocr(bodies[d.id])} for n, d in docs]}
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(raw, mtime=0))
+    print(f"[eval] froze {len(docs)} documents into {path} ({path.stat().st_size // 1024} KB)", file=sys.stderr)
+
+
 def commit() -> str:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
@@ -212,12 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reveal-held-out", action="store_true", help="also list held-out failures")
     ap.add_argument("--save-images", type=Path, help="write the documents (the bytes sent) here")
     ap.add_argument("--write", action="store_true", help="replace the tables in docs/extraction.md")
+    ap.add_argument("--freeze", type=Path, help="with --rescore: write the cases and their OCR here (.json.gz)")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.splits.split(",") if s.strip()]
     if unknown := [n for n in names if n not in SPLITS]:
         raise SystemExit(f"unknown split(s) {unknown}; splits: {', '.join(SPLITS)}")
     if args.rescore and not args.ocr_cache:
         raise SystemExit("--rescore needs --ocr-cache DIR")
+    if args.freeze and not args.rescore:
+        raise SystemExit("--freeze needs --rescore --ocr-cache DIR")
     wanted = {x.strip() for x in args.only.split(",")} if args.only else None
 
     t0 = time.perf_counter()
@@ -235,8 +265,11 @@ def main(argv: list[str] | None = None) -> int:
                 (args.save_images / d.filename).write_bytes(d.data)
         plain = [d for _, d in docs]
         if args.rescore:
-            results = rescore(plain, ocr_bodies(plain, args.ocr_cache, args))
+            bodies = ocr_bodies(plain, args.ocr_cache, args)
+            results = rescore(plain, bodies)
             mode = f"rescore: cached POST /ocr ({args.ocr_cache}) + extract() in process"
+            if args.freeze:
+                freeze(args.freeze, docs, bodies, {"commit": commit(), "machine": machine(), "date": time.strftime("%Y-%m-%d")})
         elif args.url:
             results = asyncio.run(post_all(args.url, _headers(args), plain, "/extraction", args.concurrency))
             mode = f"POST /extraction on {args.url}"

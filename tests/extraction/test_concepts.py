@@ -203,3 +203,75 @@ def test_a_wrong_total_is_replaced_by_the_printed_sum(settings: Settings) -> Non
     )
     f = fields_of(extract(doc, fields="grand_total", template=None, settings=settings))["grand_total"]
     assert f["normalized"] == krw(110_000) and f["valid"] is True
+
+
+# ------------------------------------------------------------------------ the two blocks of a tax invoice
+
+TAX_INVOICE_BLOCKS = [
+    ("세금계산서", 420, 60),
+    ("(공급받는자 보관용)", 430, 110),
+    ("등록번호", 80, 200), ("123-45-67891", 240, 200), ("등록번호", 660, 200), ("220-81-62517", 820, 200),
+    ("상호", 80, 260), ("한빛상사", 240, 260), ("상호", 660, 260), ("다온물산", 820, 260),
+    ("성명", 80, 320), ("김하늘", 240, 320), ("성명", 660, 320), ("이서준", 820, 320),
+    ("업태", 80, 380), ("도소매", 240, 380), ("업태", 660, 380), ("서비스", 820, 380),
+    ("이메일", 80, 440), ("contact@hanbit.example", 240, 440), ("이메일", 660, 440), ("info@daon.example", 820, 440),
+]  # fmt: skip
+
+
+def test_a_tax_invoices_supplier_is_left_and_its_buyer_right(settings: Settings) -> None:
+    doc = blocks_document(TAX_INVOICE_BLOCKS, size=24)
+    names = "registration_number,vendor,성명,업태,email,buyer,buyer_representative,공급받는자 등록번호,customer_email"
+    f = fields_of(extract(doc, fields=names, template=None, settings=settings))
+    assert f["registration_number"]["normalized"] == "1234567891"
+    assert f["vendor"]["value"] == "한빛상사"  # not the copy mark under the title
+    assert f["성명"]["value"] == "김하늘" and f["업태"]["value"] == "도소매"
+    assert f["email"]["normalized"] == "contact@hanbit.example"  # "contact@" is not the label Contact
+    assert f["buyer"]["value"] == "다온물산"
+    assert f["buyer_representative"]["value"] == "이서준"
+    assert f["공급받는자 등록번호"]["normalized"] == "2208162517"
+    assert f["customer_email"]["normalized"] == "info@daon.example"
+
+
+def test_a_buyer_field_without_a_twin_is_not_guessed(settings: Settings) -> None:
+    """One block only: nothing says its 성명 is the buyer's."""
+    doc = blocks_document([("상호", 80, 200), ("한빛상사", 240, 200), ("성명", 80, 260), ("김하늘", 240, 260)])
+    f = fields_of(extract(doc, fields="buyer_representative,성명", template=None, settings=settings))
+    assert f["buyer_representative"]["value"] is None
+    assert f["성명"]["value"] == "김하늘"
+
+
+def test_masked_card_numbers_come_back_whole(settings: Settings) -> None:
+    doc = blocks_document([("Card: XXXX XXXX XXXX 4965", 80, 200), ("카드번호 5365-78**-****-8662", 80, 260)])
+    f = fields_of(extract(doc, fields="card_number", template=None, settings=settings))
+    assert f["card_number"]["value"] == "XXXX XXXX XXXX 4965"
+
+
+# ------------------------------------------------------------------------------- sums that repair
+
+def test_the_summary_box_wins_over_the_item_tables_header(settings: Settings) -> None:
+    """공급가액 / 세액 are also column headers of the items: the values that add up to the total win."""
+    doc = blocks_document(
+        [("품목", 80, 200), ("공급가액", 600, 200), ("세액", 860, 200),
+         ("복사용지", 80, 250), ("63,000", 600, 250), ("6,300", 860, 250),
+         ("외장 SSD", 80, 300), ("1,640,000", 600, 300), ("164,000", 860, 300),
+         ("공급가액", 500, 420), ("1,703,000", 760, 420), ("세액", 500, 480), ("170,300", 760, 480),
+         ("합계금액", 500, 540), ("1,873,300원", 760, 540)]  # fmt: skip
+    )
+    f = fields_of(extract(doc, fields="supplyAmount,vat,total", template=None, settings=settings))
+    assert [f[k]["normalized"]["amount"] for k in ("supplyAmount", "vat", "total")] == [1_703_000, 170_300, 1_873_300]
+    assert all(f[k]["valid"] is True for k in f)
+
+
+def test_a_won_sign_read_as_a_leading_one_is_undone(settings: Settings) -> None:
+    """``\\3,610,000`` OCR'd as ``13,610,000`` in two places still adds up; 10 % VAT says which is right."""
+    doc = blocks_document([("공급가액 13,610,000", 80, 300), ("부가세 361,000", 80, 360), ("합계 13,971,000", 80, 420)])
+    f = fields_of(extract(doc, fields="subtotal,tax,total", template=None, settings=settings))
+    assert f["subtotal"]["normalized"] == krw(3_610_000) and f["total"]["normalized"] == krw(3_971_000)
+    assert f["tax"]["normalized"] == krw(361_000)
+
+
+def test_a_sum_that_holds_with_an_odd_vat_is_not_confirmed(settings: Settings) -> None:
+    doc = blocks_document([("공급가액 200,000원", 80, 300), ("부가세 7,000원", 80, 360), ("합계 207,000원", 80, 420)])
+    f = fields_of(extract(doc, fields="subtotal,tax,total", template=None, settings=settings))
+    assert f["total"]["normalized"] == krw(207_000)
+    assert all(f[k]["confidence"] < 0.9 for k in f)
