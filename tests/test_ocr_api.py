@@ -230,9 +230,36 @@ def test_extraction_body_has_exactly_the_contract_keys(srv: LiveServer) -> None:
     assert body["method"] == "rules" and body["template"] is None
     assert list(body["fields"]) == ["vendor_name", "사업자등록번호", "no_such_field_here"]
     keys = ["value", "normalized", "type", "confidence", "page", "bbox", "valid", "source"]
-    assert all(list(f) == keys for f in body["fields"].values())
+    # `reason` is added exactly when `valid` is false (the sample's business number fails its check digit)
+    assert all(list(f) == keys + (["reason"] if f["valid"] is False else []) for f in body["fields"].values())
+    brn = body["fields"]["사업자등록번호"]
+    assert brn["valid"] is False and "check digit" in brn["reason"] and brn["confidence"] <= 0.5
     assert body["fields"]["no_such_field_here"]["value"] is None
     assert "한빛소프트" in (body["fields"]["vendor_name"]["value"] or "")
     schema = httpx.get(srv.url + "/openapi.json").json()
     ok = schema["paths"]["/extraction"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok["$ref"].endswith("/ExtractionResponse")
+
+
+def test_extraction_of_unseen_documents_with_the_callers_names(srv: LiveServer) -> None:
+    """Three documents of the held-out evaluation split, through the running service like any client."""
+    from scripts.extraction_eval.generator import build, plan
+    from scripts.extraction_eval.score import score_fields
+
+    scores = []
+    for i, (kind, lang) in list(enumerate(plan(202, 40)))[:3]:
+        doc = build(202, i, kind, lang)
+        r = httpx.post(
+            srv.url + "/extraction",
+            headers=H,
+            files={"file": (doc.filename, doc.data)},
+            data={"fields": doc.fields, "lang": doc.api_lang},
+            timeout=300,
+        )
+        assert r.status_code == 200, r.text
+        assert list(r.json()["fields"]) == list(doc.expected)  # the caller's names, in the caller's order
+        scores += score_fields({"id": doc.id, "split": "heldout", "kind": kind, "lang": lang,
+                                "expected": doc.expected, "concepts": doc.concepts, "types": doc.types},
+                               r.json()["fields"])  # fmt: skip
+    assert len(scores) >= 12
+    assert sum(s.exact for s in scores) / len(scores) >= 0.8, [(s.doc, s.name, s.value) for s in scores if not s.exact]

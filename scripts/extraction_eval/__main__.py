@@ -151,7 +151,9 @@ def compact_ocr(body: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def freeze(path: Path, docs: list[tuple[str, EvalDoc]], bodies: dict[str, dict[str, Any]], meta: dict[str, Any]) -> None:
+def freeze(
+    path: Path, docs: list[tuple[str, EvalDoc]], bodies: dict[str, dict[str, Any]], meta: dict[str, Any]
+) -> None:
     """The cases with their real OCR output, gzipped: tests/extraction/test_eval_thresholds.py re-scores them."""
     data = {"meta": meta, "docs": [{"case": case(d, n), "ocr": compact_ocr(bodies[d.id])} for n, d in docs]}
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -185,7 +187,7 @@ def report(rows: list[dict[str, Any]], scores: list[FieldScore], reveal: bool) -
         )
     for sp in splits:
         mine = [s for s in scores if s.split == sp]
-        parts.append(f"### {sp}\n")
+        parts.append(f"#### Split: {sp}\n")
         parts.append(group_table("By concept", "concept", mine, lambda s: s.concept))
         parts.append(group_table("By type", "type", mine, lambda s: s.type))
         parts.append(group_table("By kind", "kind", mine, lambda s: s.kind))
@@ -269,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
             results = rescore(plain, bodies)
             mode = f"rescore: cached POST /ocr ({args.ocr_cache}) + extract() in process"
             if args.freeze:
-                freeze(args.freeze, docs, bodies, {"commit": commit(), "machine": machine(), "date": time.strftime("%Y-%m-%d")})
+                freeze(
+                    args.freeze,
+                    docs,
+                    bodies,
+                    {"commit": commit(), "machine": machine(), "date": time.strftime("%Y-%m-%d")},
+                )
         elif args.url:
             results = asyncio.run(post_all(args.url, _headers(args), plain, "/extraction", args.concurrency))
             mode = f"POST /extraction on {args.url}"

@@ -171,7 +171,7 @@ def group_table(title: str, col: str, scores: Iterable[FieldScore], key: Callabl
     for s in scores:
         groups[key(s)].append(s)
     head = [col, *HEADER]
-    lines = [f"#### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [f"##### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for k in sorted(groups, key=lambda k: (-len(groups[k]), k)):
         lines.append("| " + " | ".join([k, *_row(groups[k])]) + " |")
     return "\n".join(lines) + "\n"

@@ -248,14 +248,27 @@ def test_masked_card_numbers_come_back_whole(settings: Settings) -> None:
 
 # ------------------------------------------------------------------------------- sums that repair
 
+
 def test_the_summary_box_wins_over_the_item_tables_header(settings: Settings) -> None:
     """공급가액 / 세액 are also column headers of the items: the values that add up to the total win."""
     doc = blocks_document(
-        [("품목", 80, 200), ("공급가액", 600, 200), ("세액", 860, 200),
-         ("복사용지", 80, 250), ("63,000", 600, 250), ("6,300", 860, 250),
-         ("외장 SSD", 80, 300), ("1,640,000", 600, 300), ("164,000", 860, 300),
-         ("공급가액", 500, 420), ("1,703,000", 760, 420), ("세액", 500, 480), ("170,300", 760, 480),
-         ("합계금액", 500, 540), ("1,873,300원", 760, 540)]  # fmt: skip
+        [
+            ("품목", 80, 200),
+            ("공급가액", 600, 200),
+            ("세액", 860, 200),
+            ("복사용지", 80, 250),
+            ("63,000", 600, 250),
+            ("6,300", 860, 250),
+            ("외장 SSD", 80, 300),
+            ("1,640,000", 600, 300),
+            ("164,000", 860, 300),
+            ("공급가액", 500, 420),
+            ("1,703,000", 760, 420),
+            ("세액", 500, 480),
+            ("170,300", 760, 480),
+            ("합계금액", 500, 540),
+            ("1,873,300원", 760, 540),
+        ]
     )
     f = fields_of(extract(doc, fields="supplyAmount,vat,total", template=None, settings=settings))
     assert [f[k]["normalized"]["amount"] for k in ("supplyAmount", "vat", "total")] == [1_703_000, 170_300, 1_873_300]
