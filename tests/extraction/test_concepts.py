@@ -288,3 +288,24 @@ def test_a_sum_that_holds_with_an_odd_vat_is_not_confirmed(settings: Settings) -
     f = fields_of(extract(doc, fields="subtotal,tax,total", template=None, settings=settings))
     assert f["total"]["normalized"] == krw(207_000)
     assert all(f[k]["confidence"] < 0.9 for k in f)
+
+
+def test_an_address_that_wraps_onto_the_next_line(settings: Settings) -> None:
+    doc = blocks_document(
+        [
+            ("주소", 80, 300),
+            ("경기도 수원시 영통구 광교로 342,", 240, 300),
+            ("에이스타워 8층", 240, 345),
+            ("전화", 80, 400),
+            ("031-123-4567", 240, 400),
+        ]
+    )
+    f = fields_of(extract(doc, fields="address,phone", template=None, settings=settings))
+    assert f["address"]["value"] == "경기도 수원시 영통구 광교로 342 에이스타워 8층"
+    assert f["phone"]["normalized"] == "+82311234567"
+
+
+def test_an_address_does_not_swallow_the_next_label(settings: Settings) -> None:
+    doc = blocks_document([("주소: 서울특별시 중구 세종대로 110", 80, 300), ("전화: 02-120-0000", 80, 345)])
+    f = fields_of(extract(doc, fields="address", template=None, settings=settings))
+    assert f["address"]["value"] == "서울특별시 중구 세종대로 110"

@@ -45,7 +45,7 @@ from app.features.extraction.keys import (
 )
 from app.features.extraction.normalize import find_values, normalize
 from app.features.extraction.templates import FieldSpec
-from app.features.extraction.values import Found
+from app.features.extraction.values import Found, collapse_spaces
 from app.features.ocr.types import DocumentResult
 
 
@@ -359,11 +359,48 @@ class RuleEngine:
                 key=lambda o: (o.line.page, o.line.bbox[1], o.line.bbox[0]),
             )
             alternatives = [_field(o) for o in others[:_MAX_ALTERNATIVES]]
-            out[spec.name] = _field(c, alternatives) if c is not None else RuleField(alternatives=alternatives)
+            if c is None:
+                out[spec.name] = RuleField(alternatives=alternatives)
+                continue
+            found = _field(c, alternatives)
+            if spec.concept in _WRAPPING and c.kind in ("same", "right"):
+                claimed_lines = {o for o, _, _ in claimed}
+                found = _with_continuation(found, c, by_page[c.line.page], claimed_lines)
+            out[spec.name] = found
         return out
 
 
 _MAX_ALTERNATIVES = 8
+_WRAPPING = {"address"}  # text values that wrap onto a second line under themselves
+
+
+def _with_continuation(found: RuleField, c: Candidate, page_lines: list[KeyedLine], claimed: set[int]) -> RuleField:
+    """An address that goes on in the line just below it, starting where it starts ("… 342," / "8층")."""
+    x0 = c.line.x_at(c.start)
+    h = c.line.h
+    for other in page_lines:
+        gap = other.bbox[1] - c.line.bbox[3]
+        if other is c.line or not -0.25 * h <= gap <= 0.8 * h or abs(other.bbox[0] - x0) > 0.8 * h:
+            continue
+        left_of_it = any(
+            o is not other and o is not c.line and _same_row(o, other) and o.bbox[2] <= other.bbox[0] + 0.5 * h
+            for o in page_lines
+        )
+        if (
+            other.hits
+            or left_of_it  # the row has its own label on the left: "본점 소재지 | : 서울…"
+            or other.order in claimed
+            or SEP_LEAD.match(other.text)
+            or not HAS_LETTER.search(other.text)
+            or len(other.text) > 60
+        ):
+            return found  # a labelled line, another field's value: the address ended
+        text = collapse_spaces(other.text)
+        bbox = found.bbox or list(other.bbox)
+        merged = [min(bbox[0], other.bbox[0]), bbox[1], max(bbox[2], other.bbox[2]), other.bbox[3]]
+        value = f"{found.value} {text}"
+        return replace(found, value=value, normalized=normalize("text", value)[0], bbox=[round(v, 1) for v in merged])
+    return found
 
 
 def _same_row(a: KeyedLine, b: KeyedLine) -> bool:
