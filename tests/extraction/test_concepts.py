@@ -309,3 +309,48 @@ def test_an_address_does_not_swallow_the_next_label(settings: Settings) -> None:
     doc = blocks_document([("주소: 서울특별시 중구 세종대로 110", 80, 300), ("전화: 02-120-0000", 80, 345)])
     f = fields_of(extract(doc, fields="address", template=None, settings=settings))
     assert f["address"]["value"] == "서울특별시 중구 세종대로 110"
+
+
+# --------------------------------------------------------------------- what real receipts taught
+
+
+def test_a_receipts_own_date_is_the_one_with_a_time(settings: Settings) -> None:
+    doc = blocks_document(
+        [
+            ("종로서적", 80, 100),
+            ("정부정책으로 2012년 7월 1일부터", 80, 160),
+            ("영수증 미지참시 교환 불가", 80, 200),
+            ("2020-10-30 15:59:27", 80, 260),
+            ("합계 16,000원", 80, 320),
+        ]
+    )
+    f = fields_of(extract(doc, fields="date", template=None, settings=settings))["date"]
+    assert f["normalized"] == "2020-10-30" and f["confidence"] < 0.9
+
+
+def test_a_list_of_labels_in_a_notice_is_not_a_value(settings: Settings) -> None:
+    doc = blocks_document(
+        [("가맹점명, 가맹점주소가 실제와 다른 경우 신고안내", 80, 100), ("가맹점명: 가족약국", 80, 160)]
+    )
+    assert fields_of(extract(doc, fields="vendor", template=None, settings=settings))["vendor"]["value"] == "가족약국"
+
+
+def test_a_logo_read_as_symbols_is_not_the_shop(settings: Settings) -> None:
+    doc = blocks_document([("H●)TTROICKS", 80, 60), ("교보문고", 80, 120), ("사업자번호:102-81-11670", 80, 180)])
+    assert fields_of(extract(doc, fields="vendor", template=None, settings=settings))["vendor"]["value"] == "교보문고"
+
+
+def test_a_name_glued_to_its_business_number(settings: Settings) -> None:
+    doc = blocks_document([("[매장명] 이안식당/295-08-02470", 80, 100), ("[TEL] 02-499-7333", 80, 160)])
+    f = fields_of(extract(doc, fields="vendor,business_number", template=None, settings=settings))
+    assert f["vendor"]["value"] == "이안식당"
+    assert f["business_number"]["normalized"] == "2950802470"
+
+
+def test_the_supplier_side_wins_over_a_valid_buyer_number(settings: Settings) -> None:
+    """The supplier's number fails its check digit: it is still the supplier's, flagged, not the buyer's."""
+    doc = blocks_document(
+        [("등록번호", 80, 200), ("123-45-67890", 240, 200), ("등록번호", 660, 200), ("220-81-62517", 820, 200)]
+    )
+    f = fields_of(extract(doc, fields="business_number", template=None, settings=settings))["business_number"]
+    assert f["normalized"] == "1234567890" and f["valid"] is False and f["confidence"] <= 0.5

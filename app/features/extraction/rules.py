@@ -106,6 +106,11 @@ class RuleEngine:
             a = start + (lead.end() if lead else 0)
             body = line.text[a:end]
             body = SIGN_MARK.sub("", body)
+            if spec.concept not in _WRAPPING:
+                # a name glued to its business number or phone ("이안식당/295-08-02470"): the name ends there
+                glued = [f.start for t in ("biz_number", "phone") for f in find_values(t, body) if f.start > 0]
+                if glued:
+                    body = body[: min(glued)].rstrip(" /·,;:-")
             trail = SEP_TRAIL.search(body)
             if trail:
                 body = body[: trail.start()]
@@ -149,6 +154,8 @@ class RuleEngine:
                 if hit.spec is None:
                     continue
                 si = hit.spec
+                if re.match(r"\s*[,、]", line.text[hit.end :]):
+                    continue  # a list of labels in a sentence ("가맹점명, 가맹점주소가 … 다른 경우"): no value follows
                 before = line.text[: hit.start]
                 at_start = not HAS_LETTER.search(before) or any(h.end <= hit.start for h in line.hits[:k])
                 at_start = at_start or bool(re.search(r"(?:[:：|]|\s{2,})\s*$", before))
@@ -263,6 +270,9 @@ class RuleEngine:
             for f in self._find(spec.type, line.text):
                 if not f.strong or self._excluded(si, f.raw) or self._preceded_by_other_key(si, line, f.start):
                     continue
+                if spec.concept == "document_date" and not _TIME_AFTER.match(line.text, f.end):
+                    # a receipt's own date carries its time; a date in a notice ("2012년 7월 1일부터") does not
+                    f = replace(f, strong=False)
                 out.append(self._cand(si, line, 0, f, "scan", 1.0))
         return out
 
@@ -276,8 +286,8 @@ class RuleEngine:
             if any(not h.title for h in line.hits) or re.search(r"\d", line.text) or line.conf < 0.6:
                 continue
             letters = sum(ch.isalpha() for ch in line.text)
-            if letters < 0.6 * len(line.text.replace(" ", "")):
-                continue  # mostly symbols: noise, a logo
+            if letters < 0.6 * len(line.text.replace(" ", "")) or _ODD_MARKS.search(line.text):
+                continue  # mostly symbols, or marks no shop name has: noise, a logo read as text, a banner
             # the line without its title words ("주식회사 한빛 영수증" -> "주식회사 한빛")
             text = line.text
             spans = [(0, len(text))]
@@ -321,7 +331,8 @@ class RuleEngine:
             chosen = top[-1] if spec.prefer == "last" else top[0]
             # two values on one row (a tax invoice's supplier and buyer blocks): the supplier's is the
             # left one, the buyer's the right one
-            row = [c for c in top if c.line.page == chosen.line.page and _same_row(c.line, chosen.line)]
+            # (the side decides before validity: the buyer's valid number is not the supplier's)
+            row = [c for c in cands if c.line.page == chosen.line.page and _same_row(c.line, chosen.line)]
             if len(row) > 1:
                 xs = sorted(row, key=lambda c: c.line.x_at(c.start))
                 chosen = xs[-1] if spec.side == "buyer" else xs[0]
@@ -371,6 +382,8 @@ class RuleEngine:
 
 
 _MAX_ALTERNATIVES = 8
+_TIME_AFTER = re.compile(r"\s*(?:[(\[][^)\]]{1,4}[)\]])?\s*\d{1,2}:\d{2}")
+_ODD_MARKS = re.compile(r"[●▶◀◆■□◇○◎★☆※!|\[\]<>{}=_~^]")
 _WRAPPING = {"address"}  # text values that wrap onto a second line under themselves
 
 
