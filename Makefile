@@ -14,7 +14,9 @@ export HOST PORT
 .PHONY: help install run test test-fast lint format eval bench smoke-health smoke-ocr smoke-structure smoke-extraction smoke-batch gpu-verify model-server clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@c=""; r=""; if [ -t 1 ]; then c=$$(printf '\033[36m'); r=$$(printf '\033[0m'); fi; \
+	grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
+	awk -v c="$$c" -v r="$$r" 'BEGIN{FS=":.*## "}{printf "  %s%-18s%s %s\n", c, $$1, r, $$2}'
 
 install: ## set up everything: system packages, Poetry env from poetry.lock, offline model files
 	@scripts/install.sh

@@ -26,6 +26,7 @@ from app.features.system import debug, health, languages
 from app.http.errors import install_error_handlers
 from app.http.guard import RequestGuard
 from app.http.middleware import RequestContextMiddleware
+from app.http.openapi import install_openapi
 from app.observability import metrics
 from app.observability.emf import emitter_for
 from app.serving.service import EngineFactory, Service
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.include_router(languages.router)
     app.include_router(debug.router)
     _mount_docs(app)
+    install_openapi(app, settings)
     mount_web(app)
 
     if settings.metrics_port is None:

@@ -15,4 +15,5 @@ if [[ -z "${API_KEY:-}" && "${AUTH_MODE:-api-key}" == "api-key" ]]; then
   echo "[run] development API key (also in .data/dev-api-key): $API_KEY"
   echo "[run] try: curl -H \"x-api-key: $API_KEY\" -F file=@tests/data/korean_invoice.png http://localhost:${PORT:-8080}/ocr"
 fi
+echo "[run] web page: http://localhost:${PORT:-8080}/ (paste the API key there); API docs: http://localhost:${PORT:-8080}/docs"
 exec .venv/bin/python -m app

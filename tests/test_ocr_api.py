@@ -263,3 +263,27 @@ def test_extraction_of_unseen_documents_with_the_callers_names(srv: LiveServer) 
                                r.json()["fields"])  # fmt: skip
     assert len(scores) >= 12
     assert sum(s.exact for s in scores) / len(scores) >= 0.8, [(s.doc, s.name, s.value) for s in scores if not s.exact]
+
+
+def test_swagger_try_it_out_values_work_as_they_come(srv: LiveServer) -> None:
+    """Every form field in /openapi.json has a default or an example, and those values, sent the way
+    Swagger UI's "Try it out" sends them, are accepted (no `lang=string` 422)."""
+    spec = httpx.get(srv.url + "/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    png = (DATA / "korean_invoice.png").read_bytes()
+    for path in ("/ocr", "/structure", "/extraction"):
+        ref = spec["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+        props = schemas[ref.rsplit("/", 1)[-1]]["properties"]
+        form: dict[str, str] = {}
+        for name, prop in props.items():
+            if name == "file":
+                continue
+            assert "example" in prop or "default" in prop, (path, name, prop)
+            value = prop.get("example", prop.get("default"))
+            form[name] = str(value).lower() if isinstance(value, bool) else str(value)
+        assert form["lang"] == "korean"
+        r = httpx.post(srv.url + path, headers=H, files={"file": ("inv.png", png, "image/png")}, data=form, timeout=300)
+        assert r.status_code == 200, (path, form, r.text[:300])
+    example = spec["paths"]["/extraction"]["post"]["responses"]["200"]["content"]["application/json"]["example"]
+    assert example["fields"]["total"]["normalized"] == {"amount": 110000.0, "currency": "KRW"}
+    assert spec["paths"]["/ocr"]["post"]["responses"]["200"]["content"]["application/json"]["example"]["pages"]

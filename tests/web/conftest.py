@@ -291,6 +291,20 @@ def stub_server() -> Iterator[ThreadServer]:
 
 
 @pytest.fixture(scope="session")
+def cognito_stub_server() -> Iterator[ThreadServer]:
+    """The stub API as a service in AUTH_MODE=cognito would describe itself to the page."""
+    from tests.web.stub_api import create_stub_app
+
+    cognito = {
+        "auth_mode": "cognito",
+        "cognito_issuer": "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_example",
+        "cognito_audience": "example-client-id",
+    }
+    with ThreadServer(create_stub_app(settings=cognito)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
 def stub_server_without_routes() -> Iterator[ThreadServer]:
     """A service that has only /ocr (as before /structure, /extraction and /jobs existed)."""
     from tests.web.stub_api import create_stub_app

@@ -9,6 +9,7 @@ real engines are in. The real service is exercised by test_browser.py against `p
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,6 +68,19 @@ def _page(number: int, sample: list[str], font_name: str, scale: float) -> dict[
         "source": "ocr",
         "text": "\n".join(ln["text"] for ln in lines),
         "lines": lines,
+        # one line below min_confidence on page 1 (the service reports it in `unread`)
+        "unread": [
+            {
+                **lines[0],
+                "text": "흐릿한 도장 자국",
+                "confidence": 0.31,
+                "reason": "low_confidence",
+                "box": [[900, 60], [1100, 60], [1100, 90], [900, 90]],
+                "bbox": [900, 60, 1100, 90],
+            }
+        ]
+        if number == 1
+        else [],
     }
 
 
@@ -122,9 +136,11 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "request_id": "stub"}}, status_code=status)
 
 
-def create_stub_app(*, structure: bool = True, extraction: bool = True, jobs: bool = True) -> FastAPI:
+def create_stub_app(
+    *, structure: bool = True, extraction: bool = True, jobs: bool = True, settings: dict[str, Any] | None = None
+) -> FastAPI:
     app = FastAPI()
-    app.state.settings = make_settings()
+    app.state.settings = make_settings(**(settings or {}))
     install_error_handlers(app)
     job_ids = itertools.count(1)
     job_state: dict[str, dict[str, Any]] = {}
@@ -149,10 +165,15 @@ def create_stub_app(*, structure: bool = True, extraction: bool = True, jobs: bo
     async def ocr(request: Request) -> Any:
         if (denied := await authed(request)) is not None:
             return denied
-        data, _ = await upload(request)
+        data, form = await upload(request)
         if not data:
             return _error(400, "missing_file", "The form field 'file' is required.")
-        return ocr_body(data.startswith(b"%PDF"))
+        body = ocr_body(data.startswith(b"%PDF"))
+        first = re.fullmatch(r"(\d+)-\d+", form.get("pages", "").strip())
+        if first:  # pages=2-3: the pages come back numbered as in the document
+            for i, page in enumerate(body["pages"]):
+                page["page"] = int(first.group(1)) + i
+        return body
 
     if structure:
 

@@ -226,17 +226,27 @@ def test_key_lives_in_session_storage_only(browser: Browser, stub_server: Any) -
     assert browser.el("#secret").get_attribute("type") == "text"
     browser.el("#secret-forget").click()
     assert d.execute_script("return sessionStorage.getItem('ocr.secret.api-key')") is None
-    # a Cognito token is sent as a bearer token
-    from selenium.webdriver.support.ui import Select
+    # a service that takes API keys offers no other kind of credential, and says where the key comes from
+    assert not browser.el("#auth-mode").is_displayed()
+    assert browser.el("#secret-label").text == "API key"
+    assert "API_KEY" in browser.el("#secret-help").text and "make run" in browser.el("#secret-help").text
 
-    Select(browser.el("#auth-mode")).select_by_value("cognito")
+
+def test_a_cognito_service_asks_for_a_token_only(browser: Browser, cognito_stub_server: Any) -> None:
+    browser.open(cognito_stub_server.url)
+    assert not browser.el("#auth-mode").is_displayed()
+    assert browser.el("#auth-mode").get_attribute("value") == "cognito"
     assert browser.el("#secret-label").text == "Cognito token"
+    assert "fetchAuthSession" in browser.el("#secret-help").text
 
 
 def test_keyboard_boxes_and_tabs(browser: Browser, stub_server: Any, korean_png: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     run(browser, stub_server.url, korean_png, "ocr")
+    # the pointer is where the submit button was: park it away from the boxes (hover picks a box too)
+    ActionChains(browser.driver).move_to_element(browser.el("#health")).perform()
     overlay = browser.el("#overlay")
     overlay.send_keys(Keys.ARROW_RIGHT)
     assert browser.el("#tooltip").is_displayed()
@@ -351,3 +361,41 @@ def test_every_control_has_an_accessible_name(browser: Browser, stub_server: Any
     # tab panels are labelled by their tabs
     for panel in browser.els("[role=tabpanel]"):
         assert browser.el("#" + panel.get_attribute("aria-labelledby")).get_attribute("role") == "tab"
+
+
+def test_a_page_selection_is_not_counted_as_the_whole_document(
+    browser: Browser, stub_server: Any, two_page_pdf: Path
+) -> None:
+    """pages=2-3 gives pages 2 and 3: the pager offers 2 and 3 and does not say "Page 3 of 2"."""
+    browser.open(stub_server.url)
+    browser.choose_file(two_page_pdf)
+    browser.set_task("ocr")
+    browser.set_key(TEST_KEY)
+    details = browser.els("details.more summary")
+    if details and not browser.el("#pages").is_displayed():
+        details[0].click()
+    browser.el("#pages").send_keys("2-3")
+    browser.submit()
+    browser.wait_done(30)
+    assert browser.error_text() is None
+    options = [o.text for o in browser.els("#page-select option")]
+    assert options == ["2", "3"]
+    assert browser.el("#page-count").text == "(2 pages read)"
+    assert "of 2" not in browser.el("#pager").text
+
+
+def test_lines_below_the_threshold_are_counted_and_shown_on_request(
+    browser: Browser, stub_server: Any, korean_png: Path
+) -> None:
+    run(browser, stub_server.url, korean_png, "ocr")
+    assert len(browser.els("#lines .line")) == 10
+    assert browser.visible("#hidden-lines")
+    assert browser.el("#hidden-lines-text").text.endswith(": 1.")
+    browser.el("#show-hidden").click()
+    assert len(browser.els("#lines .line")) == 11
+    low = browser.els("#lines .line.below-threshold")
+    assert len(low) == 1 and "흐릿한 도장 자국" in low[0].text and "31" in low[0].text
+    assert len(browser.els("#overlay .box")) == 11  # its box is drawn too
+    assert browser.el("#show-hidden").text == "Hide them"
+    browser.el("#show-hidden").click()
+    assert len(browser.els("#lines .line")) == 10

@@ -91,6 +91,11 @@ async function loadConfig() {
   if (config.version) $("version").textContent = `OCR service ${config.version}`;
   const savedMode = storageGet("sessionStorage", "ocr.authMode");
   $("auth-mode").value = savedMode === "api-key" || savedMode === "cognito" ? savedMode : config.auth_mode === "cognito" ? "cognito" : "api-key";
+  // a service that takes one kind of credential offers only that kind
+  const only = config.auth_mode === "api-key" || config.auth_mode === "cognito" ? config.auth_mode : null;
+  if (only) $("auth-mode").value = only;
+  for (const opt of $("auth-mode").options) opt.hidden = only !== null && opt.value !== only;
+  $("auth-mode").closest(".field").hidden = only !== null;
   updateAuthUi();
 }
 
@@ -440,6 +445,10 @@ function initViewer() {
     r.addEventListener("change", () => renderLines(state.pages[state.pageIndex]));
   }
   for (const r of document.querySelectorAll('input[name="md-scope"]')) r.addEventListener("change", renderMarkdownPanel);
+  $("show-hidden").addEventListener("click", () => {
+    state.showHidden = !state.showHidden; // the lines below the threshold join the list and the boxes
+    renderResult({ keepPage: true });
+  });
   window.addEventListener("resize", () => ui.viewer.hideTooltip());
 }
 

@@ -29,8 +29,20 @@ export function clearResult() {
   selectTab("tab-text", false);
 }
 
+/** Lines the service read below the request's min_confidence (reported in pages[].unread, not dropped). */
+export function hiddenLines(page) {
+  return (page?.unread || []).filter((u) => u.reason === "low_confidence" && u.text);
+}
+
+function withHidden(page) {
+  const extra = hiddenLines(page).map((u) => ({ ...u, hidden: true }));
+  if (!extra.length) return page;
+  const lines = [...(page.lines || []), ...extra].sort((a, b) => (a.bbox?.[1] ?? 0) - (b.bbox?.[1] ?? 0));
+  return { ...page, lines };
+}
+
 function resultPages(result) {
-  if (Array.isArray(result.pages) && result.pages.length) return result.pages;
+  if (Array.isArray(result.pages) && result.pages.length) return state.showHidden ? result.pages.map(withHidden) : result.pages;
   if (state.bitmap) {
     return [{ page: 1, width: state.bitmap.width, height: state.bitmap.height, rotation: 0, lines: [] }];
   }
@@ -109,7 +121,10 @@ export function renderResult({ keepPage = false } = {}) {
   select.replaceChildren(
     ...state.pages.map((p, i) => el("option", { text: String(p.page ?? i + 1), attrs: { value: String(i) } })),
   );
-  $("page-count").textContent = t("ofPages", { n: state.pages.length });
+  // "of N" only when every page 1..N was read; a selection (pages=2-3) says how many were read instead
+  const numbers = state.pages.map((p, i) => p.page ?? i + 1);
+  const whole = numbers.every((n, i) => n === i + 1);
+  $("page-count").textContent = t(whole ? "ofPages" : "pagesRead", { n: state.pages.length });
   $("pager").hidden = state.pages.length < 2;
 
   // which views apply
@@ -161,7 +176,7 @@ export function renderLines(page) {
   ol.replaceChildren(
     ...lines.map((line, i) => {
       const li = el("li");
-      const btn = el("button", { cls: "line", attrs: { type: "button", "data-index": i } });
+      const btn = el("button", { cls: line.hidden ? "line below-threshold" : "line", attrs: { type: "button", "data-index": i } });
       const conf = typeof line.confidence === "number" ? line.confidence : null;
       btn.append(
         el("span", { cls: "line-text", text: line.text }),
@@ -175,6 +190,14 @@ export function renderLines(page) {
   const scope = document.querySelector('input[name="text-scope"]:checked')?.value || "lines";
   ol.hidden = scope !== "lines";
   $("all-text").hidden = scope !== "all";
+  // how many lines the threshold hid on this page, and the switch to show them
+  const source = state.result?.pages?.[state.pageIndex];
+  const hidden = hiddenLines(source).length;
+  const note = $("hidden-lines");
+  note.hidden = !(scope === "lines" && hidden);
+  $("hidden-lines-text").textContent = t("hiddenLines", { n: hidden });
+  $("show-hidden").textContent = t(state.showHidden ? "hideHidden" : "showHidden");
+  $("show-hidden").setAttribute("aria-pressed", String(state.showHidden));
   const empty = $("text-empty");
   empty.hidden = !(scope === "lines" && !lines.length);
   empty.textContent = state.result ? t("noText") : t("noResult");

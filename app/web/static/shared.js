@@ -28,6 +28,7 @@ export const state = {
   timer: null,
   health: null,
   healthError: null,
+  showHidden: false, // also list the lines below min_confidence (pages[].unread, reason low_confidence)
 };
 
 // --- storage (private browsing can throw) ------------------------------------------------------
