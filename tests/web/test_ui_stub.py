@@ -399,3 +399,22 @@ def test_lines_below_the_threshold_are_counted_and_shown_on_request(
     assert browser.el("#show-hidden").text == "Hide them"
     browser.el("#show-hidden").click()
     assert len(browser.els("#lines .line")) == 10
+
+
+def test_copy_text_copies_the_page_on_screen(browser: Browser, stub_server: Any, two_page_pdf: Path) -> None:
+    run(browser, stub_server.url, two_page_pdf, "ocr")
+    browser.el("#page-next").click()
+
+    def to_copy() -> str:
+        return str(
+            browser.driver.execute_async_script(
+                "const done = arguments[0];"
+                "import('/static/results.js').then((m) => done(m.textToCopy()), (e) => done('ERR ' + e));"
+            )
+        )
+
+    page_two = to_copy()
+    assert "Invoice INV-2025-0042" in page_two and "거래명세서" not in page_two
+    browser.el("input[name=text-scope][value=all]").click()
+    whole = to_copy()
+    assert "Invoice INV-2025-0042" in whole and "거래명세서" in whole

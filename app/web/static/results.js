@@ -298,8 +298,18 @@ export function initTabs() {
 
 // --- copy and downloads ------------------------------------------------------------------------------
 
+/** What "Copy text" copies: the page on screen when the list shows "Lines on this page", else the whole document. */
+export function textToCopy() {
+  const scope = document.querySelector('input[name="text-scope"]:checked')?.value || "lines";
+  const page = state.pages[state.pageIndex];
+  if (scope === "lines" && state.pages.length > 1 && page) {
+    return page.text ?? (page.lines || []).filter((l) => !l.hidden).map((l) => l.text).join("\n");
+  }
+  return docText(state.result);
+}
+
 async function copyText() {
-  const text = docText(state.result);
+  const text = textToCopy();
   const status = $("copy-status");
   try {
     await navigator.clipboard.writeText(text);
