@@ -354,3 +354,36 @@ def test_the_supplier_side_wins_over_a_valid_buyer_number(settings: Settings) ->
     )
     f = fields_of(extract(doc, fields="business_number", template=None, settings=settings))["business_number"]
     assert f["normalized"] == "1234567890" and f["valid"] is False and f["confidence"] <= 0.5
+
+
+# ----------------------------------------------------------------------------------- template=auto
+
+
+@pytest.mark.parametrize(
+    ("sample", "template"),
+    [
+        ("KO_STATEMENT", "invoice"),
+        ("KO_TAX_INVOICE", "invoice"),
+        ("EN_INVOICE_TABLE", "invoice"),
+        ("KO_QUOTE", "invoice"),
+        ("KO_RECEIPT", "receipt"),
+        ("EN_RECEIPT", "receipt"),
+        ("KO_CARD_SLIP", "receipt"),
+        ("KO_BUSINESS_REGISTRATION", "business_registration"),
+    ],
+)
+def test_template_auto_chooses_by_what_the_document_is(sample: str, template: str, settings: Settings) -> None:
+    from tests.extraction import samples
+
+    doc = samples.sample_document(getattr(samples, sample))
+    out = extract(doc, fields=None, template="auto", settings=settings)
+    assert out["template"] == template
+    chosen = extract(doc, fields=None, template=template, settings=settings)
+    assert out["fields"] == chosen["fields"]  # the same answer as naming the template
+
+
+def test_template_auto_is_checked_before_any_ocr(settings: Settings) -> None:
+    from app.features.extraction import resolve_fields
+
+    name, specs, _ = resolve_fields(fields=None, template="auto", settings=settings)
+    assert name == "auto" and specs == []

@@ -193,7 +193,11 @@ def create_stub_app(
             _, fields = await upload(request)
             if not fields.get("template") and not fields.get("fields"):
                 return _error(422, "invalid_parameter", "Send `fields` or `template`.")
-            return extraction_body()
+            body = extraction_body()
+            # as the service answers: the template used (auto: the one the 거래명세서 sample is), null for fields
+            chosen = fields.get("template") or None
+            body["template"] = "invoice" if chosen == "auto" else None if fields.get("fields") else chosen
+            return body
 
     if jobs:
 

@@ -113,6 +113,9 @@ def test_extraction_fields_table(browser: Browser, stub_server: Any, korean_png:
     assert "110,000" in rows[0].text and "91.0%" in rows[0].text
     assert "not found" in rows[2].text
     assert "Method: rules" in browser.el("#fields-meta").text
+    # the form asks for template=auto by default, and the answer says which template was chosen
+    assert browser.el("#template").get_attribute("value") == "auto"
+    assert "template invoice" in browser.el("#result-meta").text
     # fields with a bbox are drawn on the page; the name button highlights its box
     assert len(browser.els("#overlay .field-box")) == 2
     browser.el("#fields-table .field-link").click()

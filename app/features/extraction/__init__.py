@@ -26,6 +26,7 @@ from app.core.errors import AppError, ErrorCode
 from app.features.extraction.accuracy import AccuracyReport, exact_field_accuracy
 from app.features.extraction.checks import INVALID_CONFIDENCE_CAP, check
 from app.features.extraction.concepts import ConceptIndex
+from app.features.extraction.doctype import AUTO, detect_template
 from app.features.extraction.fields import parse_fields, specs_for_requests
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
 from app.features.extraction.llm.prompt import build_prompt, parse_answer
@@ -65,11 +66,18 @@ def available_templates(settings: Settings) -> list[str]:
 
 
 def resolve_fields(
-    *, fields: str | None, template: str | None, settings: Settings
+    *, fields: str | None, template: str | None, settings: Settings, doc: DocumentResult | None = None
 ) -> tuple[str | None, list[FieldSpec], TemplateSet]:
-    """Validate the request's fields/template pair into field specs (AppError INVALID_PARAMETER if bad)."""
+    """Validate the request's fields/template pair into field specs (AppError INVALID_PARAMETER if bad).
+
+    ``template=auto`` picks the template the OCR'd ``doc`` looks like; without a document (the check the
+    route makes before any OCR work) it is only validated."""
     fields = fields if fields is not None and fields.strip() else None
     template = template.strip() if template is not None and template.strip() else None
+    if template == AUTO and fields is None:
+        if doc is None:
+            return AUTO, [], _templates(settings)
+        template = detect_template(doc, _templates(settings).names())
     if fields is None and template is None:
         raise AppError(
             ErrorCode.INVALID_PARAMETER,
@@ -118,7 +126,7 @@ def extract(
     llm: LlmBackend | None = None,
 ) -> dict[str, Any]:
     """The POST /extraction body (without request_id) for an OCR'd document. Synchronous."""
-    template_name, specs, templates = resolve_fields(fields=fields, template=template, settings=settings)
+    template_name, specs, templates = resolve_fields(fields=fields, template=template, settings=settings, doc=doc)
     started = time.perf_counter()
     searched, roles = _with_totals(specs, templates)
     vocabulary = templates.vocabulary()

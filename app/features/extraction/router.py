@@ -34,7 +34,11 @@ async def extraction(
         Form(description="Comma-separated names, a JSON array of names, or a JSON object {name: description}"),
     ] = None,
     template: Annotated[
-        str | None, Form(description="Built-in or user template: invoice, receipt, business_registration")
+        str | None,
+        Form(
+            description="Built-in or user template: invoice, receipt, business_registration, or auto (the built-in "
+            "one the document looks like; the answer's `template` says which)"
+        ),
     ] = None,
     pages: PagesForm = None,
 ) -> dict[str, Any]:

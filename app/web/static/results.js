@@ -95,6 +95,7 @@ function renderMeta() {
   const pages = r.pages || [];
   const lines = pages.reduce((n, p) => n + (p.lines || []).length, 0);
   if (pages.length) chips.push(t("metaPages", { n: pages.length }));
+  if (typeof r.template === "string" && r.template) chips.push(t("metaTemplate", { name: r.template }));
   if (lines) chips.push(t("metaLines", { n: lines }));
   if (r.engine && typeof r.engine === "object") {
     chips.push([r.engine.name, r.engine.backend, r.engine.device].filter(Boolean).join(" · "));
