@@ -111,6 +111,9 @@ def test_extraction_fields_table(browser: Browser, stub_server: Any, korean_png:
     rows = browser.els("#fields-table tbody tr")
     assert [r.get_attribute("data-field") for r in rows] == ["total_amount", "business_number", "invoice_number"]
     assert "110,000" in rows[0].text and "91.0%" in rows[0].text
+    assert "→ 110000 KRW" in rows[0].text  # the normalised value under the printed one
+    assert "⚠ the check digit does not match" in rows[1].text  # a failed check says why
+    assert "invalid" in rows[1].find_element("css selector", "td.value").get_attribute("class")
     assert "not found" in rows[2].text
     assert "Method: rules" in browser.el("#fields-meta").text
     # the form asks for template=auto by default, and the answer says which template was chosen

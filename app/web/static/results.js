@@ -225,6 +225,16 @@ export function renderMarkdownPanel() {
   }
 }
 
+/** A field's normalised value as a person reads it: ISO date, "110000 KRW", digits. */
+function normalizedText(n) {
+  if (n === null || n === undefined) return "";
+  if (typeof n === "object") {
+    const amount = n.amount ?? n.value;
+    return amount === undefined ? "" : [amount, n.currency].filter((v) => v !== null && v !== undefined).join(" ");
+  }
+  return String(n);
+}
+
 function renderFields(fields) {
   const tbody = $("fields-table").tBodies[0];
   const r = state.result;
@@ -245,6 +255,13 @@ function renderFields(fields) {
       }
       const found = f.value !== null && f.value !== undefined && f.value !== "";
       const valueCell = el("td", { cls: found ? "value" : "value missing", text: found ? f.value : t("notFound") });
+      const norm = found ? normalizedText(f.normalized) : "";
+      if (norm && norm !== String(f.value)) valueCell.append(el("span", { cls: "normalized", text: `→ ${norm}` }));
+      if (found && f.valid === false) {
+        // the service's checks (check digit, digit groups, a sum that does not hold): say why, not just a number
+        valueCell.classList.add("invalid");
+        valueCell.append(el("span", { cls: "invalid-reason", text: `⚠ ${f.reason || t("invalidValue")}` }));
+      }
       const conf = typeof f.confidence === "number" ? f.confidence : null;
       const confCell = el("td", { cls: conf !== null && conf < LOW_CONFIDENCE && found ? "num low" : "num", text: found ? fmtPct(conf) : "–" });
       const pageCell = el("td", { cls: "num", text: f.page ?? "" });
