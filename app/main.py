@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
         service: Service = app.state.service
         app.state.jwks = await create_jwks_cache(settings)
         await service.start()
-        emf = emitter_for(settings.emf_metrics_interval_s, service.admission.snapshot)  # None when off
+        # None when off
+        emf = emitter_for(settings.emf_metrics_interval_s, service.admission.snapshot, settings.emf_namespace)
         if emf is not None:
             emf.start()
         log.info(

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # CloudWatch EMF: every this many seconds one JSON line with the admission queue's occupancy (0 = off;
     # app/observability/emf.py). Terraform sets it on ECS, where alarms and autoscaling read the metric.
     emf_metrics_interval_s: float = Field(0.0, ge=0)
+    # CloudWatch namespace of those lines. Terraform sets one per deployment (OCRService/<project_name>), so
+    # two stacks in one account and region never mix their series (and their alarms and autoscaling).
+    emf_namespace: str = Field("OCRService", min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/#-]*$")
     preload_models: bool = True
     shutdown_grace_s: float = Field(30.0, ge=0)
     drain_delay_s: float = Field(1.0, ge=0)

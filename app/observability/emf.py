@@ -3,7 +3,8 @@
 Every EMF_METRICS_INTERVAL_S seconds (0 = off) one JSON line goes to stdout; on ECS the awslogs driver
 sends it to CloudWatch Logs, which turns the members named under ``_aws.CloudWatchMetrics`` into metrics
 (no agent, no CloudWatch API call, no credentials in the task). Terraform alarms and scales on them
-(infra/terraform/monitoring.tf, autoscaling.tf): the names below are that contract.
+(infra/terraform/monitoring.tf, autoscaling.tf): the names below are that contract. The namespace is
+EMF_NAMESPACE (default NAMESPACE); Terraform gives each deployment its own and passes it to the task.
 
 The emitter only reads a snapshot (a few integers) on the event loop and writes one short line, like an
 access log record: it never touches the engines and never waits on anything but its own timer.
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "OCRService"
+NAMESPACE = "OCRService"  # the default of EMF_NAMESPACE (app/core/config.py)
 DIMENSIONS = {"Queue": "admission"}
 # metric name -> CloudWatch unit
 METRICS = {
@@ -34,7 +35,9 @@ METRICS = {
 Snapshot = Callable[[], Mapping[str, int]]
 
 
-def emf_record(snapshot: Mapping[str, int], timestamp_ms: int | None = None) -> dict[str, Any]:
+def emf_record(
+    snapshot: Mapping[str, int], timestamp_ms: int | None = None, namespace: str = NAMESPACE
+) -> dict[str, Any]:
     """One EMF object from an admission snapshot (``waiting``, ``active``, ``max_waiting``, ``concurrency``)."""
     active, waiting = int(snapshot["active"]), int(snapshot["waiting"])
     capacity = int(snapshot["concurrency"]) + int(snapshot["max_waiting"])
@@ -44,7 +47,7 @@ def emf_record(snapshot: Mapping[str, int], timestamp_ms: int | None = None) -> 
             "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
             "CloudWatchMetrics": [
                 {
-                    "Namespace": NAMESPACE,
+                    "Namespace": namespace,
                     "Dimensions": [sorted(DIMENSIONS)],
                     "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS.items()],
                 }
@@ -62,18 +65,21 @@ def emf_record(snapshot: Mapping[str, int], timestamp_ms: int | None = None) -> 
 class EmfEmitter:
     """Writes :func:`emf_record` of ``snapshot()`` at start, every ``interval_s``, and once at stop."""
 
-    def __init__(self, snapshot: Snapshot, interval_s: float, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, interval_s: float, stream: TextIO | None = None, namespace: str = NAMESPACE
+    ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")
         self._snapshot = snapshot
         self.interval_s = interval_s
+        self.namespace = namespace
         self._stream = stream
         self._task: asyncio.Task[None] | None = None
 
     def emit(self) -> None:
         """Write one line now; a failure is logged, never raised (metrics must not break serving)."""
         try:
-            line = json.dumps(emf_record(self._snapshot()), separators=(",", ":"))
+            line = json.dumps(emf_record(self._snapshot(), namespace=self.namespace), separators=(",", ":"))
             stream = self._stream or sys.stdout  # looked up late: the stdout of the moment (tests capture it)
             stream.write(line + "\n")
             stream.flush()
@@ -103,6 +109,6 @@ class EmfEmitter:
         return self._task is not None and not self._task.done()
 
 
-def emitter_for(interval_s: float, snapshot: Snapshot) -> EmfEmitter | None:
-    """The emitter EMF_METRICS_INTERVAL_S asks for, or None when it is 0 (off)."""
-    return EmfEmitter(snapshot, interval_s) if interval_s > 0 else None
+def emitter_for(interval_s: float, snapshot: Snapshot, namespace: str = NAMESPACE) -> EmfEmitter | None:
+    """The emitter EMF_METRICS_INTERVAL_S and EMF_NAMESPACE ask for, or None when the interval is 0 (off)."""
+    return EmfEmitter(snapshot, interval_s, namespace=namespace) if interval_s > 0 else None

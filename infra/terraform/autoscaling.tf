@@ -1,7 +1,7 @@
 # Service autoscaling: the task count follows the service's own admission queue occupancy (EMF metric
-# OCRService/QueueOccupancy, written by app/observability/emf.py) and, for scale-out only, the group's GPU
-# utilisation; the capacity provider's managed scaling then adds or removes GPU instances to fit the tasks
-# (one GPU each).
+# QueueOccupancy in local.app_metrics_namespace, this deployment's own, written by
+# app/observability/emf.py) and, for scale-out only, the group's GPU utilisation; the capacity
+# provider's managed scaling then adds or removes GPU instances to fit the tasks (one GPU each).
 #
 # Why not ALB requests per target or CPU (the previous policies): one request is 1 to 50 pages, so a
 # request count says little about the work a task holds, and the work runs on the GPU, not the CPU. The

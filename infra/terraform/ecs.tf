@@ -204,6 +204,8 @@ locals {
     } : {},
     var.app_environment,
     local.jobs_environment, # jobs.tf, last: the JOBS_* the stores were built for win over app_environment
+    # last too: the namespace the alarms, the dashboard and the scaling policy read (monitoring.tf)
+    { EMF_NAMESPACE = local.app_metrics_namespace },
   )
 
   container_definition = {
@@ -222,7 +224,8 @@ locals {
 
     secrets = concat(
       local.api_key_enabled ? [{ name = "API_KEY", valueFrom = aws_ssm_parameter.api_key[0].arn }] : [],
-      local.jobs_secrets, # jobs.tf: DATABASE_URL, REDIS_URL (celery mode)
+      local.jobs_secrets,        # jobs.tf: DATABASE_URL, REDIS_URL (celery mode)
+      local.job_webhook_secrets, # secrets.tf: JOB_WEBHOOK_SECRET (whenever /jobs exists)
     )
 
     # Liveness only: the ALB owns readiness (/health). A task that is loading or draining answers 503 on
@@ -337,5 +340,6 @@ resource "aws_ecs_service" "api" {
     aws_lb_listener.https,
     aws_ecs_cluster_capacity_providers.main,
     aws_iam_role_policy_attachment.execution,
+    aws_iam_role_policy.execution_job_webhook_secret,
   ]
 }

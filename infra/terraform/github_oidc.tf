@@ -1,6 +1,8 @@
 # Role for .github/workflows/deploy.yml, assumed through GitHub's OIDC provider: no long-lived keys.
-# It may push to this ECR repository, register task definition revisions of this family, pass the two
-# task roles to ECS and update this one service.
+# It may push to this ECR repository, register task definition revisions, pass the two task roles to
+# ECS and update the stack's services: the API and, in celery mode, the Celery worker and beat, which the
+# workflow rolls onto the same image (infra/ecs-deploy.sh). It may describe any service of the stack's
+# own cluster (the workflow asks whether worker and beat exist).
 #
 # Trust: exactly this repository and this environment (github_deploy_ref), no wildcards. GitHub sends the
 # sub claim in one of two forms, both listed under StringEquals (a list there means "any of these, exactly"):
@@ -21,7 +23,9 @@ locals {
       var.github_deploy_ref,
     ) : "",
   ])
-  ecs_service_arn = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:service/${aws_ecs_cluster.main.name}/${local.name}-api"
+  ecs_service_arn_prefix = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:service/${aws_ecs_cluster.main.name}"
+  # every aws_ecs_service of the stack (ecs.tf, jobs.tf)
+  ecs_service_arns = [for s in concat([aws_ecs_service.api], values(aws_ecs_service.jobs)) : "${local.ecs_service_arn_prefix}/${s.name}"]
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -100,10 +104,16 @@ resource "aws_iam_role_policy" "github_deploy" {
         Resource = "*" # neither call supports resource-level permissions
       },
       {
-        Sid      = "DeployThisService"
+        Sid      = "DeployTheServices"
         Effect   = "Allow"
-        Action   = ["ecs:UpdateService", "ecs:DescribeServices"]
-        Resource = local.ecs_service_arn
+        Action   = ["ecs:UpdateService"]
+        Resource = local.ecs_service_arns
+      },
+      {
+        Sid      = "DescribeTheClustersServices"
+        Effect   = "Allow"
+        Action   = ["ecs:DescribeServices"]
+        Resource = "${local.ecs_service_arn_prefix}/*" # read-only; worker and beat may not exist (jobs_backend)
       },
       {
         Sid      = "PassTaskRoles"

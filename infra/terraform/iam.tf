@@ -1,6 +1,7 @@
 # Least-privilege roles:
 # - instances: ECS agent, CloudWatch agent (GPU metrics), SSM Session Manager (no SSH, no key pair)
-# - task execution: pull from ECR, write logs, read only the API key parameter
+# - task execution: pull from ECR, write logs, read only the secrets the containers name (API key here,
+#   jobs URLs in jobs.tf, job webhook secret in secrets.tf)
 # - task: what the app itself calls (nothing by default; Bedrock models only when listed)
 # - flow logs: write to the flow log group only
 locals {

@@ -472,6 +472,7 @@ locals {
       "--concurrency", tostring(var.jobs_worker_concurrency), "--queues", "ocr"])
       gpu         = true
       environment = local.jobs_worker_environment
+      webhooks    = true # ocr.send_webhook runs here: it signs the callbacks
       # warm shutdown: running jobs stop at a page boundary and resume on another worker
       stop_timeout = 120
     }
@@ -479,6 +480,7 @@ locals {
       command      = concat(local.jobs_celery_cmd, ["beat", "--loglevel", "INFO", "--schedule", "/tmp/celerybeat-schedule"])
       gpu          = false
       environment  = local.app_environment
+      webhooks     = false # only schedules; the worker sends
       stop_timeout = 30
     }
   } : {}
@@ -492,7 +494,7 @@ locals {
       resourceRequirements = c.gpu ? [{ type = "GPU", value = "1" }] : []
       environment          = [for k in sort(keys(c.environment)) : { name = k, value = c.environment[k] }]
       # no API_KEY: the workers serve no HTTP (they load their settings with AUTH_MODE=none)
-      secrets = local.jobs_secrets
+      secrets = concat(local.jobs_secrets, c.webhooks ? local.job_webhook_secrets : [])
       # No healthCheck: these processes serve no port (the image's HEALTHCHECK probes the API's, and ECS
       # ignores image health checks); a worker that dies exits and the service replaces it.
       stopTimeout            = c.stop_timeout
@@ -525,6 +527,10 @@ resource "aws_ecs_task_definition" "jobs" {
   execution_role_arn    = aws_iam_role.execution.arn
   task_role_arn         = aws_iam_role.task.arn # same AWS access as the API: the jobs bucket, Bedrock
   container_definitions = jsonencode([each.value])
+
+  # As the API's: old revisions stay ACTIVE so that a deployment can roll back to them (the deploy
+  # workflow registers new revisions of these families too).
+  skip_destroy = true
 
   dynamic "volume" {
     for_each = local.writable_paths
@@ -577,10 +583,19 @@ resource "aws_ecs_service" "jobs" {
     assign_public_ip = false
   }
 
+  lifecycle {
+    # As the API's: the deploy workflow rolls worker and beat onto each new image together with the API
+    # (.github/workflows/deploy.yml, infra/ecs-deploy.sh), so an apply must not put back the revision
+    # Terraform last registered (an older image: API and workers would run different code). Roll out a
+    # Terraform-made revision with `aws ecs update-service` (TUTORIAL-DEPLOY.md, "Async jobs").
+    ignore_changes = [task_definition]
+  }
+
   depends_on = [
     aws_ecs_cluster_capacity_providers.main,
     aws_iam_role_policy_attachment.execution,
     aws_iam_role_policy.execution_jobs_secrets,
+    aws_iam_role_policy.execution_job_webhook_secret,
   ]
 }
 
@@ -608,4 +623,14 @@ output "jobs_redis_endpoint" {
 output "jobs_worker_service" {
   description = "ECS service of the Celery workers (celery mode), else null"
   value       = try(aws_ecs_service.jobs["worker"].name, null)
+}
+
+output "jobs_beat_service" {
+  description = "ECS service of Celery beat (celery mode), else null"
+  value       = try(aws_ecs_service.jobs["beat"].name, null)
+}
+
+output "job_webhook_secret_parameter_name" {
+  description = "SSM SecureString holding JOB_WEBHOOK_SECRET (whenever /jobs exists), else null"
+  value       = one(aws_ssm_parameter.job_webhook_secret[*].name)
 }

@@ -1,8 +1,10 @@
 # Alarms -> SNS topic (KMS encrypted), and the <project>-dashboard CloudWatch dashboard.
 # GPU metrics come from the CloudWatch agent on the instances (cloudwatch-agent.json, CWAgent namespace,
-# aggregated per Auto Scaling group). The app's own metrics live in local.app_metrics_namespace: the
-# admission queue's occupancy as EMF log lines (app/observability/emf.py, EMF_METRICS_INTERVAL_S) and the
-# 429 count of a metric filter on the access log.
+# aggregated per Auto Scaling group). The app's own metrics live in local.app_metrics_namespace, one per
+# deployment (var.app_metrics_namespace, default "OCRService/<project_name>"): the admission queue's
+# occupancy as EMF log lines (app/observability/emf.py; EMF_NAMESPACE and EMF_METRICS_INTERVAL_S, set in
+# ecs.tf) and the 429 count of a metric filter on the access log. Two stacks in one account and region
+# (staging and production) so never mix their series, their alarms or their autoscaling.
 
 resource "aws_sns_topic" "alarms" {
   name              = "${local.name}-alarms"
@@ -23,8 +25,9 @@ locals {
     TargetGroup  = aws_lb_target_group.api.arn_suffix
   }
   alarm_actions = [aws_sns_topic.alarms.arn]
-  # must match NAMESPACE in app/observability/emf.py (tests/observability/test_emf.py checks it)
-  app_metrics_namespace = "OCRService"
+  # reaches the task as EMF_NAMESPACE (ecs.tf); the prefix is the app's default (NAMESPACE in
+  # app/observability/emf.py, tests/observability/test_emf.py checks it)
+  app_metrics_namespace = coalesce(var.app_metrics_namespace, "OCRService/${var.project_name}")
   app_queue_dimensions  = { Queue = "admission" }
   # nvidia_gpu metrics_collection_interval in cloudwatch-agent.json is 60 s: 5 samples per GPU in 5 minutes
   gpu_samples_per_5_minutes = 300 / 60

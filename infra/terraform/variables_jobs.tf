@@ -114,3 +114,22 @@ variable "jobs_bucket_force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "job_webhook_secret" {
+  description = "JOB_WEBHOOK_SECRET (HMAC key of the job callbacks) written to an SSM SecureString when /jobs exists, write-only: never in the plan or the state. Leave null to generate one (read it with aws ssm get-parameter --with-decryption, output job_webhook_secret_parameter_name); bump job_webhook_secret_version to have Terraform write var.job_webhook_secret, or a new generated key, again."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = var.job_webhook_secret == null ? true : length(var.job_webhook_secret) >= 32
+    error_message = "job_webhook_secret: at least 32 characters (it is an HMAC-SHA256 key)."
+  }
+}
+
+variable "job_webhook_secret_version" {
+  description = "Bump to make Terraform write the job webhook secret parameter again (var.job_webhook_secret, or a newly generated key); then redeploy the API and worker services."
+  type        = number
+  default     = 1
+}

@@ -1,8 +1,19 @@
 # ---------------------------------------------------------------------------------------------------
 # Monitoring and autoscaling on the service's own signals (monitoring.tf, autoscaling.tf)
 # ---------------------------------------------------------------------------------------------------
+variable "app_metrics_namespace" {
+  description = "CloudWatch namespace of the app's own metrics: EMF_NAMESPACE of the tasks (queue occupancy, EMF) and the 429 metric filter; the alarms, the dashboard and the queue-occupancy scaling policy read it. One per deployment, so two stacks in one account and region (staging and production) never mix their series. null: \"OCRService/<project_name>\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.app_metrics_namespace == null ? true : (can(regex("^[A-Za-z0-9][A-Za-z0-9._/#-]{0,254}$", var.app_metrics_namespace)) && !startswith(var.app_metrics_namespace, "AWS/"))
+    error_message = "app_metrics_namespace: 1-255 characters (letters, digits, . _ / # -), starting with a letter or digit, not \"AWS/...\" (reserved)."
+  }
+}
+
 variable "emf_metrics_interval_seconds" {
-  description = "EMF_METRICS_INTERVAL_S of the task: seconds between the app's queue-occupancy EMF log lines (OCRService namespace). Autoscaling and the queue alarm read them, so it cannot be 0 here."
+  description = "EMF_METRICS_INTERVAL_S of the task: seconds between the app's queue-occupancy EMF log lines (app_metrics_namespace). Autoscaling and the queue alarm read them, so it cannot be 0 here."
   type        = number
   default     = 15
 
@@ -30,7 +41,7 @@ variable "alarm_429_count" {
 }
 
 variable "alarm_queue_occupancy_percent" {
-  description = "Alarm when a task's admission queue occupancy (OCRService QueueOccupancy, Maximum) stays above this percentage; 100 % means new requests get 429."
+  description = "Alarm when a task's admission queue occupancy (QueueOccupancy in app_metrics_namespace, Maximum) stays above this percentage; 100 % means new requests get 429."
   type        = number
   default     = 80
 

@@ -12,7 +12,11 @@ version paddlex asks for.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +146,8 @@ def test_an_existing_tag_is_deployed_without_a_rebuild(deploy_job: dict[str, Any
 
 
 def test_smoke_check_through_the_alb_fails_the_job(deploy_job: dict[str, Any]) -> None:
-    i_wait, wait = _step(deploy_job, lambda s: "aws ecs wait services-stable" in s.get("run", ""))
-    assert "exit 1" in wait["run"]
+    i_wait, wait = _step(deploy_job, lambda s: "infra/ecs-deploy.sh wait" in s.get("run", ""))
+    assert "exit 1" in wait["run"] and "|| true" not in wait["run"]
     i_smoke, smoke = _step(deploy_job, lambda s: "make gpu-verify" in s.get("run", ""))
     assert i_wait < i_smoke, "the smoke check runs after the rollout is stable"
     assert _norm(smoke["env"]["BASE_URL"]) == "vars.ALB_URL"
@@ -255,3 +259,125 @@ def test_paddle_version_is_the_one_paddlex_expects() -> None:
     make = re.search(r"^PADDLE_VERSION\s*\?=\s*(\S+)$", (ROOT / "mk" / "docker.mk").read_text(), re.MULTILINE)
     assert make and make.group(1) == pinned.group(1), "make docker-build-gpu passes its own PADDLE_VERSION"
     assert "paddlex==" in (ROOT / "pyproject.toml").read_text()
+
+
+# --- every ECS service of the stack: rolled, waited on, rolled back together ----------------------------
+
+TF_DIR = ROOT / "infra" / "terraform"
+ECS_SERVICE = re.compile(r'^resource "aws_ecs_service" "(\w+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
+
+
+def _rollout_services(deploy: dict[str, Any], job: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(always rolled, rolled when present): the service names the rollout step gives infra/ecs-deploy.sh,
+    with PROJECT_NAME at the workflow's default (Terraform's default project_name)."""
+    _, step = _step(job, lambda s: s.get("id") == "rollout")
+    script = step["run"].replace("\\\n", " ")
+    lines = [ln for ln in script.splitlines() if "infra/ecs-deploy.sh rollout" in ln]
+    assert len(lines) == 1, script
+    args = shlex.split(lines[0].split("infra/ecs-deploy.sh rollout", 1)[1])
+    assert args[0] == "$IMAGE", args
+    m = re.fullmatch(r"\$\{\{ vars\.PROJECT_NAME \|\| '([a-z0-9-]+)' \}\}", deploy["env"]["PROJECT_NAME"])
+    assert m, deploy["env"]["PROJECT_NAME"]
+    names = [a.replace("$PROJECT_NAME", m.group(1)) for a in args[1:]]
+    cut = names.index("--if-present") if "--if-present" in names else len(names)
+    return names[:cut], names[cut + 1 :]
+
+
+def _terraform_ecs_services() -> dict[str, str]:
+    """aws_ecs_service resource name -> its block, over every .tf file of the root."""
+    blocks: dict[str, str] = {}
+    for path in sorted(TF_DIR.glob("*.tf")):
+        blocks.update(dict(ECS_SERVICE.findall(path.read_text())))
+    assert blocks, "no aws_ecs_service in infra/terraform"
+    return blocks
+
+
+def test_rollout_and_wait_cover_the_same_services_in_the_stacks_cluster(
+    deploy: dict[str, Any], deploy_job: dict[str, Any]
+) -> None:
+    i_rollout, rollout = _step(deploy_job, lambda s: s.get("id") == "rollout")
+    i_wait, wait = _step(deploy_job, lambda s: "infra/ecs-deploy.sh wait" in s.get("run", ""))
+    assert i_rollout < i_wait
+    # the wait reads the services the rollout wrote, in the same cluster
+    for key in ("CLUSTER", "DEPLOY_STATE"):
+        assert rollout["env"][key] == wait["env"][key], key
+    assert rollout["env"]["CLUSTER"] == "${{ env.PROJECT_NAME }}-cluster"
+    assert "set -euo pipefail" in rollout["run"] and "|| true" not in rollout["run"] + wait["run"]
+    required, optional = _rollout_services(deploy, deploy_job)
+    assert required == ["ocr-fastapi-api"], "the API is always rolled: its absence fails the deploy"
+    assert optional and not set(required) & set(optional)
+    # the script: all or none (tests/infra/test_ecs_deploy.py runs it against a fake aws)
+    script = (ROOT / "infra" / "ecs-deploy.sh").read_text()
+    assert "aws ecs wait services-stable" in script and "roll_back" in script
+
+
+def test_every_ecs_service_follows_the_deploy_not_terraform() -> None:
+    """Each service runs in the stack's cluster and ignores Terraform's task_definition: else the next apply
+    would put one service back on the image of terraform.tfvars while the others run the deployed one."""
+    for name, block in _terraform_ecs_services().items():
+        assert re.search(r"^\s*cluster\s*=\s*aws_ecs_cluster\.main\.(id|arn)\s*$", block, re.MULTILINE), name
+        ignore = re.search(r"ignore_changes\s*=\s*\[([^\]]*)\]", block)
+        assert ignore and "task_definition" in ignore.group(1), f"aws_ecs_service.{name} must ignore task_definition"
+    cluster = (TF_DIR / "ecs.tf").read_text()
+    assert re.search(r'resource "aws_ecs_cluster" "main" \{\n\s*name\s*=\s*"\$\{local\.name\}-cluster"', cluster)
+
+
+def _tf_list(name: str, block: str) -> str:
+    """A Terraform expression for the names of every instance of aws_ecs_service.<name>."""
+    if re.search(r"^\s*for_each\s*=", block, re.MULTILINE):
+        return f"[for s in values(aws_ecs_service.{name}) : s.name]"
+    if re.search(r"^\s*count\s*=", block, re.MULTILINE):
+        return f"aws_ecs_service.{name}[*].name"
+    return f"[aws_ecs_service.{name}.name]"
+
+
+def test_deploy_rolls_every_ecs_service_terraform_defines(
+    deploy: dict[str, Any], deploy_job: dict[str, Any], tmp_path: Path
+) -> None:
+    """The rendered plan (terraform test, mocked provider) of each jobs_backend: the services Terraform creates
+    are all in the workflow's list, the API among them; with the celery backend, every one of the list."""
+    if shutil.which("terraform") is None:
+        pytest.skip("no terraform on PATH")
+    plugin_dir = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
+    online = os.environ.get("INFRA_TF_ONLINE") == "1"
+    if not plugin_dir.is_dir() and not online:
+        pytest.skip(f"no provider mirror at {plugin_dir} (INFRA_TF_ONLINE=1 to download hashicorp/aws)")
+    required, optional = _rollout_services(deploy, deploy_job)
+    listed = required + optional
+    names = "concat(" + ", ".join(_tf_list(n, b) for n, b in _terraform_ecs_services().items()) + ")"
+    hcl = lambda xs: "[" + ", ".join(f'"{x}"' for x in xs) + "]"  # noqa: E731
+    runs = []
+    for backend in ("celery", "local", "off"):
+        every = "" if backend != "celery" else f" && toset({names}) == toset({hcl(listed)})"
+        runs.append(f"""
+run "{backend}" {{
+  command = plan
+  variables {{
+    jobs_backend = "{backend}"
+  }}
+  assert {{
+    condition     = length(setsubtract(toset({names}), toset({hcl(listed)}))) == 0 && length(setsubtract(toset({hcl(required)}), toset({names}))) == 0{every}
+    error_message = "jobs_backend={backend}: ECS services ${{jsonencode({names})}}, the deploy workflow rolls {", ".join(listed)} (always: {", ".join(required)})"
+  }}
+  assert {{
+    condition     = aws_ecs_cluster.main.name == "ocr-fastapi-cluster"
+    error_message = "the workflow's CLUSTER is <project>-cluster"
+  }}
+}}""")
+    root = tmp_path / "root"
+    shutil.copytree(TF_DIR, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*_override.tf"))
+    (root / "tests" / "deploy_services.tftest.hcl").write_text(
+        'mock_provider "aws" {\n  source = "./tests/mocks"\n}\n\nvariables {\n'
+        '  ecr_image = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/ocr-fastapi:test"\n}\n' + "".join(runs) + "\n"
+    )
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+    if not Path(env.get("TF_CLI_CONFIG_FILE", "/nonexistent")).is_file():
+        env["TF_CLI_CONFIG_FILE"] = "/dev/null"
+    init = ["terraform", f"-chdir={root}", "init", "-backend=false", "-input=false", "-no-color"]
+    if plugin_dir.is_dir():
+        init += [f"-plugin-dir={plugin_dir}", "-lockfile=readonly"]
+    proc = subprocess.run(init, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    test = ["terraform", f"-chdir={root}", "test", "-no-color", "-filter=tests/deploy_services.tftest.hcl"]
+    proc = subprocess.run(test, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "3 passed, 0 failed" in proc.stdout, proc.stdout + proc.stderr

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core.config import SettingsError
 from app.main import create_app
 from app.observability import emf
 from app.serving.worker import Admission
@@ -111,6 +112,28 @@ def test_emitter_lines_follow_a_live_admission_and_survive_a_failing_snapshot() 
         emf.EmfEmitter(lambda: {}, 0)
 
 
+def test_the_namespace_is_the_emf_namespace_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EMF_NAMESPACE (Terraform gives every deployment its own) is the namespace of the lines the emitter writes;
+    unset, it is OCRService. A name CloudWatch would refuse fails at start-up."""
+    snap = {"active": 1, "waiting": 0, "concurrency": 4, "max_waiting": 12}
+    assert make_settings().emf_namespace == emf.NAMESPACE == "OCRService"
+    monkeypatch.setenv("EMF_NAMESPACE", "OCRService/ocr-staging")
+    settings = make_settings()
+    assert settings.emf_namespace == "OCRService/ocr-staging"
+    emitter = emf.emitter_for(1.0, lambda: snap, settings.emf_namespace)
+    assert emitter is not None
+    out = io.StringIO()
+    emitter._stream = out  # the emitter's own stream (stdout otherwise)
+    emitter.emit()
+    [line] = emf_lines(out.getvalue())
+    assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OCRService/ocr-staging"
+    assert emf.emf_record(snap)["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OCRService"
+    for bad in ("", "OCR Service", "ocr$", "x" * 256):
+        monkeypatch.setenv("EMF_NAMESPACE", bad)
+        with pytest.raises(SettingsError, match="EMF_NAMESPACE"):
+            make_settings()
+
+
 @pytest.fixture(scope="module")
 def png() -> bytes:
     img, _ = render_lines(["hello"], font_name="dejavu", width=300, height=120, margin=10)
@@ -129,7 +152,13 @@ def test_running_service_publishes_its_occupancy_and_logs_429s_for_the_metric_fi
     png: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engines = SlowFakeEngines(det_s=0.6)
-    settings = make_settings(max_concurrent_requests=1, queue_max_size=2, max_batch_size=1, emf_metrics_interval_s=0.05)
+    settings = make_settings(
+        max_concurrent_requests=1,
+        queue_max_size=2,
+        max_batch_size=1,
+        emf_metrics_interval_s=0.05,
+        emf_namespace="OCRService/it-stack",
+    )
     with ThreadServer(create_app(settings, engine_factory=lambda: engines)) as srv:
         codes = sorted(r.status_code for r in asyncio.run(_post_many(srv.url, png, 4)))
     out = capsys.readouterr().out
@@ -139,6 +168,7 @@ def test_running_service_publishes_its_occupancy_and_logs_429s_for_the_metric_fi
     # 1 in service + 2 waiting of 1 + 2: full, the moment the 4th request was refused
     assert any(x["RequestsActive"] == 1 and x["RequestsWaiting"] == 2 and x["QueueOccupancy"] == 100.0 for x in lines)
     assert all(x["Capacity"] == 3 for x in lines)
+    assert {x["_aws"]["CloudWatchMetrics"][0]["Namespace"] for x in lines} == {"OCRService/it-stack"}  # EMF_NAMESPACE
     assert (lines[-1]["RequestsActive"], lines[-1]["RequestsWaiting"]) == (0, 0)  # drained at shutdown
     assert sum(engines.det_batches) == 3  # only the admitted requests reached the engine: the emitter ran none
 
@@ -163,7 +193,9 @@ def test_terraform_reads_the_names_the_app_writes() -> None:
     """monitoring.tf and autoscaling.tf must name the namespace, metric and dimension of emf.py, and the metric
     filter must select the access log's fields as the middleware writes them."""
     tf = (TF / "monitoring.tf").read_text() + (TF / "autoscaling.tf").read_text()
-    assert re.search(rf'app_metrics_namespace\s*=\s*"{emf.NAMESPACE}"', tf)
+    # the namespace is one per deployment (var.app_metrics_namespace, default "OCRService/<project_name>"), and
+    # the task gets it as EMF_NAMESPACE (infra/terraform/tests/monitoring.tftest.hcl checks the rendered plan)
+    assert re.search(rf'app_metrics_namespace\s*=\s*coalesce\(var\.app_metrics_namespace, "{emf.NAMESPACE}/', tf)
     for name in emf.METRICS:
         assert f'"{name}"' in tf, name
     [(key, value)] = emf.DIMENSIONS.items()
@@ -171,3 +203,4 @@ def test_terraform_reads_the_names_the_app_writes() -> None:
     assert '{ ($.logger = \\"app.access\\") && ($.status = 429) }' in tf
     ecs = (TF / "ecs.tf").read_text()
     assert re.search(r"EMF_METRICS_INTERVAL_S\s*=", ecs)
+    assert re.search(r"EMF_NAMESPACE\s*=\s*local\.app_metrics_namespace", ecs)

@@ -108,3 +108,70 @@ run "no_role_without_a_repository" {
     error_message = "no deploy role unless github_repository is set"
   }
 }
+
+# The deploy workflow rolls every ECS service of the stack onto the new image (infra/ecs-deploy.sh): the
+# role may update exactly those services, and describe the services of the stack's own cluster only.
+run "deploy_role_updates_every_service_of_the_stack" {
+  command = plan
+
+  override_resource {
+    target          = aws_ecr_repository.app
+    override_during = plan
+    values          = { arn = "arn:aws:ecr:ap-northeast-2:123456789012:repository/ocr-fastapi" }
+  }
+
+  override_resource {
+    target          = aws_iam_role.execution
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/ocr-fastapi-task-execution" }
+  }
+
+  override_resource {
+    target          = aws_iam_role.task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/ocr-fastapi-task" }
+  }
+
+  assert {
+    condition = toset(flatten([for st in jsondecode(aws_iam_role_policy.github_deploy[0].policy).Statement : st.Resource if contains(st.Action, "ecs:UpdateService")])) == toset([
+      for s in concat([aws_ecs_service.api], values(aws_ecs_service.jobs)) : "arn:aws:ecs:ap-northeast-2:123456789012:service/ocr-fastapi-cluster/${s.name}"
+    ]) && length(concat([aws_ecs_service.api], values(aws_ecs_service.jobs))) == 3
+    error_message = "the deploy role may update exactly the stack's ECS services (API, worker, beat)"
+  }
+
+  assert {
+    condition     = flatten([for st in jsondecode(aws_iam_role_policy.github_deploy[0].policy).Statement : st.Resource if contains(st.Action, "ecs:DescribeServices")]) == ["arn:aws:ecs:ap-northeast-2:123456789012:service/ocr-fastapi-cluster/*"]
+    error_message = "the deploy role may describe the services of the stack's cluster only"
+  }
+}
+
+run "deploy_role_updates_the_api_alone_without_jobs" {
+  command = plan
+
+  variables {
+    jobs_backend = "off"
+  }
+
+  override_resource {
+    target          = aws_ecr_repository.app
+    override_during = plan
+    values          = { arn = "arn:aws:ecr:ap-northeast-2:123456789012:repository/ocr-fastapi" }
+  }
+
+  override_resource {
+    target          = aws_iam_role.execution
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/ocr-fastapi-task-execution" }
+  }
+
+  override_resource {
+    target          = aws_iam_role.task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/ocr-fastapi-task" }
+  }
+
+  assert {
+    condition     = flatten([for st in jsondecode(aws_iam_role_policy.github_deploy[0].policy).Statement : st.Resource if contains(st.Action, "ecs:UpdateService")]) == ["arn:aws:ecs:ap-northeast-2:123456789012:service/ocr-fastapi-cluster/ocr-fastapi-api"]
+    error_message = "jobs off: the deploy role updates the API service only"
+  }
+}

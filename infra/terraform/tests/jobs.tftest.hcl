@@ -81,8 +81,8 @@ run "default_is_celery_with_shared_stores" {
   }
 
   assert {
-    condition     = [for s in local.container_definition.secrets : s.name] == ["API_KEY", "DATABASE_URL", "REDIS_URL"]
-    error_message = "the API gets API_KEY, DATABASE_URL and REDIS_URL as ECS secrets"
+    condition     = [for s in local.container_definition.secrets : s.name] == ["API_KEY", "DATABASE_URL", "REDIS_URL", "JOB_WEBHOOK_SECRET"]
+    error_message = "the API gets API_KEY, DATABASE_URL, REDIS_URL and JOB_WEBHOOK_SECRET as ECS secrets"
   }
 
   assert {
@@ -156,7 +156,7 @@ run "default_is_celery_with_shared_stores" {
   }
 
   assert {
-    condition     = [for s in local.jobs_container_definitions.worker.secrets : s.name] == ["DATABASE_URL", "REDIS_URL"] && [for e in local.jobs_container_definitions.worker.environment : e.value if e.name == "JOBS_BACKEND"] == ["celery"] && [for e in local.jobs_container_definitions.worker.environment : e.value if e.name == "JOBS_BUCKET"] == [aws_s3_bucket.jobs[0].bucket]
+    condition     = [for s in local.jobs_container_definitions.worker.secrets : s.name] == ["DATABASE_URL", "REDIS_URL", "JOB_WEBHOOK_SECRET"] && [for e in local.jobs_container_definitions.worker.environment : e.value if e.name == "JOBS_BACKEND"] == ["celery"] && [for e in local.jobs_container_definitions.worker.environment : e.value if e.name == "JOBS_BUCKET"] == [aws_s3_bucket.jobs[0].bucket]
     error_message = "the worker gets the same stores as the API"
   }
 
@@ -194,8 +194,8 @@ run "local_creates_no_store" {
   }
 
   assert {
-    condition     = [for s in local.container_definition.secrets : s.name] == ["API_KEY"]
-    error_message = "local mode: no jobs secrets"
+    condition     = [for s in local.container_definition.secrets : s.name] == ["API_KEY", "JOB_WEBHOOK_SECRET"]
+    error_message = "local mode: no jobs store secrets (the webhook secret only: the API sends the callbacks)"
   }
 }
 

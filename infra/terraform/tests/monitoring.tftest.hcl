@@ -37,10 +37,10 @@ run "monitoring_defaults" {
 
   assert {
     condition = (
-      aws_cloudwatch_log_metric_filter.http_429.metric_transformation[0].namespace == "OCRService"
+      aws_cloudwatch_log_metric_filter.http_429.metric_transformation[0].namespace == "OCRService/ocr-fastapi"
       && aws_cloudwatch_log_metric_filter.http_429.metric_transformation[0].value == "1"
       && aws_cloudwatch_log_metric_filter.http_429.metric_transformation[0].default_value == "0"
-      && aws_cloudwatch_metric_alarm.http_429.namespace == "OCRService"
+      && aws_cloudwatch_metric_alarm.http_429.namespace == "OCRService/ocr-fastapi"
       && aws_cloudwatch_metric_alarm.http_429.metric_name == "Http429Count"
       && aws_cloudwatch_metric_alarm.http_429.statistic == "Sum"
       && aws_cloudwatch_metric_alarm.http_429.threshold == 20
@@ -51,7 +51,7 @@ run "monitoring_defaults" {
   # 2. queue depth: the EMF metric the app writes, and the setting that turns it on
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.queue_occupancy.namespace == "OCRService"
+      aws_cloudwatch_metric_alarm.queue_occupancy.namespace == "OCRService/ocr-fastapi"
       && aws_cloudwatch_metric_alarm.queue_occupancy.metric_name == "QueueOccupancy"
       && aws_cloudwatch_metric_alarm.queue_occupancy.dimensions == tomap({ Queue = "admission" })
       && aws_cloudwatch_metric_alarm.queue_occupancy.statistic == "Maximum"
@@ -181,4 +181,133 @@ run "emf_cannot_be_turned_off_under_autoscaling" {
   }
 
   expect_failures = [var.emf_metrics_interval_seconds]
+}
+
+# 6. One namespace per deployment: the task writes its EMF lines under EMF_NAMESPACE, and the alarms, the
+# dashboard, the 429 filter and the scaling policy read exactly that namespace. The rendered task
+# definitions are checked (their JSON is known at plan once the secrets' ARNs and the ALB are).
+run "namespace_is_one_per_deployment" {
+  command = plan
+
+  variables {
+    project_name = "ocr-staging"
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.api_key
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-staging/api-key" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.jobs_database_url
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-staging/jobs/database-url" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.jobs_redis_url
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-staging/jobs/redis-url" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.job_webhook_secret
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-staging/jobs/webhook-secret" }
+  }
+
+  override_resource {
+    target          = aws_lb.main
+    override_during = plan
+    values          = { arn_suffix = "app/ocr-staging-alb/0123456789abcdef", arn = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/ocr-staging-alb/0123456789abcdef" }
+  }
+
+  override_resource {
+    target          = aws_lb_target_group.api
+    override_during = plan
+    values          = { arn_suffix = "targetgroup/ocr-staging-api/0123456789abcdef", arn = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/ocr-staging-api/0123456789abcdef" }
+  }
+
+  assert {
+    condition     = local.app_metrics_namespace == "OCRService/ocr-staging"
+    error_message = "the default namespace is OCRService/<project_name>"
+  }
+
+  assert {
+    condition     = [for e in jsondecode(aws_ecs_task_definition.api.container_definitions)[0].environment : e.value if e.name == "EMF_NAMESPACE"] == ["OCRService/ocr-staging"]
+    error_message = "the API task definition must carry EMF_NAMESPACE = the stack's namespace"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.queue_occupancy.namespace == "OCRService/ocr-staging"
+      && aws_cloudwatch_metric_alarm.http_429.namespace == "OCRService/ocr-staging"
+      && aws_cloudwatch_log_metric_filter.http_429.metric_transformation[0].namespace == "OCRService/ocr-staging"
+    )
+    error_message = "the queue and 429 alarms and the 429 metric filter must use the namespace the task writes"
+  }
+
+  assert {
+    condition     = aws_appautoscaling_policy.queue_occupancy.target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].namespace == "OCRService/ocr-staging"
+    error_message = "the queue-occupancy scaling policy must read the namespace the task writes"
+  }
+
+  assert {
+    condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.main.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if contains(m, "QueueOccupancy") || contains(m, "Http429Count")]])) == toset(["OCRService/ocr-staging"])
+    error_message = "the dashboard's queue and 429 widgets must chart the stack's namespace"
+  }
+}
+
+run "namespace_can_be_set_and_overrides_app_environment" {
+  command = plan
+
+  variables {
+    app_metrics_namespace = "OCRService/prod-eu"
+    # a stray EMF_NAMESPACE in app_environment must not split the app from its alarms
+    app_environment = { EMF_NAMESPACE = "Other" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.api_key
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-fastapi/api-key" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.jobs_database_url
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-fastapi/jobs/database-url" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.jobs_redis_url
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-fastapi/jobs/redis-url" }
+  }
+
+  override_resource {
+    target          = aws_ssm_parameter.job_webhook_secret
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:ap-northeast-2:123456789012:parameter/ocr-fastapi/jobs/webhook-secret" }
+  }
+
+  assert {
+    condition = (
+      [for e in jsondecode(aws_ecs_task_definition.api.container_definitions)[0].environment : e.value if e.name == "EMF_NAMESPACE"] == ["OCRService/prod-eu"]
+      && aws_cloudwatch_metric_alarm.queue_occupancy.namespace == "OCRService/prod-eu"
+      && aws_appautoscaling_policy.queue_occupancy.target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].namespace == "OCRService/prod-eu"
+    )
+    error_message = "app_metrics_namespace sets the task's EMF_NAMESPACE, the alarm's and the scaling policy's namespace alike"
+  }
+}
+
+run "rejects_a_reserved_namespace" {
+  command = plan
+
+  variables {
+    app_metrics_namespace = "AWS/ECS"
+  }
+
+  expect_failures = [var.app_metrics_namespace]
 }
