@@ -73,6 +73,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "bbox": [148.2, 463.0, 291.0, 492.0],
             "valid": True,
             "source": "rules",
+            "concept": "total",
         },
         "business_number": {
             "value": "123-45-67890",
@@ -83,6 +84,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "bbox": [260.0, 201.0, 452.0, 230.0],
             "valid": False,
             "source": "rules",
+            "concept": "business_number",
             "reason": "the check digit does not match: a digit is misread or the number is not a business number",
         },
         "date": {
@@ -94,6 +96,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "bbox": [170.0, 250.0, 380.0, 279.0],
             "valid": True,
             "source": "rules",
+            "concept": "document_date",
         },
         "vendor": {
             "value": None,
@@ -104,6 +107,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "bbox": None,
             "valid": None,
             "source": None,
+            "concept": "vendor",
         },
     },
     "text": "주식회사 한빛소프트 거래명세서\n…",

@@ -76,6 +76,8 @@ def test_the_issues_own_request_on_a_korean_statement(ko_doc: DocumentResult, se
     out = extract(ko_doc, fields=names, template=None, settings=settings)
     f = fields_of(out)
     assert list(f) == names.split(",")
+    # each answer says what its name was understood as
+    assert [f[n]["concept"] for n in f] == ["document_date", "business_number", "vendor", "tax", "total", "phone"]
     assert f["date"]["normalized"] == "2025-03-04"
     assert f["business_registration_number"]["normalized"] == "1234567890"
     assert f["vendor"]["value"] == "주식회사 한빛소프트"

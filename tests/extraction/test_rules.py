@@ -50,6 +50,7 @@ def test_done_criterion_korean_invoice(ko_doc: DocumentResult, settings: Setting
         "bbox": None,
         "valid": None,
         "source": None,
+        "concept": "document_number",
     }
     assert out["text"] == ko_doc.text
 

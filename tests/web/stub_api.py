@@ -131,6 +131,7 @@ def extraction_body() -> dict[str, Any]:
                 "page": 1,
                 "bbox": total,
                 "valid": True,
+                "concept": "total",
             },
             "business_number": {
                 "value": "123-45-67890",

@@ -112,6 +112,7 @@ def test_extraction_fields_table(browser: Browser, stub_server: Any, korean_png:
     assert [r.get_attribute("data-field") for r in rows] == ["total_amount", "business_number", "invoice_number"]
     assert "110,000" in rows[0].text and "91.0%" in rows[0].text
     assert "→ 110000 KRW" in rows[0].text  # the normalised value under the printed one
+    assert rows[0].find_element("css selector", "th .concept").text == "Total"  # what the name was understood as
     assert "⚠ the check digit does not match" in rows[1].text  # a failed check says why
     assert "invalid" in rows[1].find_element("css selector", "td.value").get_attribute("class")
     assert "not found" in rows[2].text

@@ -159,6 +159,8 @@ def extract(
             body["method"] = "llm"
             for s in specs:
                 body["fields"][s.name] = _merge(doc, s, rules[s.name], answer.get(s.name), currency)
+    for s in specs:  # which concept each name was understood as (a caller's check on `amountDue` → total)
+        body["fields"][s.name]["concept"] = s.concept
     body["text"] = doc.text
     return body
 

@@ -19,6 +19,10 @@ class ExtractedField(BaseModel):
     bbox: list[float] | None = Field(None, description="[x0, y0, x1, y1] of the value on its page")
     valid: bool | None = Field(None, description="Whether the value passes its type's check (null: no check)")
     source: Literal["rules", "llm", "llm+rules"] | None = None
+    concept: str | None = Field(
+        None,
+        description="The field concept the name was understood as (total, document_date, …); null: the name's own words",
+    )
     reason: str | None = Field(
         None, description="Present when valid is false: why the value looks wrong (check digit, sum, digit groups, …)"
     )

@@ -1,6 +1,6 @@
 // The results of a read: pages in the viewer, lines, structure Markdown, fields, tabs, copy and exports.
 
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { $, LOW_CONFIDENCE, el, fmtPct, state, ui } from "./shared.js";
 
@@ -252,6 +252,10 @@ function renderFields(fields) {
         nameCell.append(btn);
       } else {
         nameCell.textContent = f.name;
+      }
+      // what the service understood the name as, in the page's language ("amountDue" · 합계)
+      if (f.concept && has(`concept_${f.concept}`)) {
+        nameCell.append(el("span", { cls: "concept", text: t(`concept_${f.concept}`) }));
       }
       const found = f.value !== null && f.value !== undefined && f.value !== "";
       const valueCell = el("td", { cls: found ? "value" : "value missing", text: found ? f.value : t("notFound") });
