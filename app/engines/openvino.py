@@ -34,6 +34,13 @@ PRECISIONS = ("auto", "f32", "bf16")  # after resolving, f32/bf16 are OpenVINO's
 
 _core_lock = threading.Lock()
 _core: Any = None
+# The first `Tensor.data` of the process runs a C++ static initializer in pyopenvino that needs the GIL:
+# two engine workers entering it at once deadlock (one holds the guard and waits for the GIL, the other
+# holds the GIL and waits on the guard), and the whole process freezes, event loop included. Seen in
+# the kill -9 restart test (two detection workers starting on a recovered job). Inferences are
+# therefore serialised until one has completed in this process; after that the lock is never taken.
+_first_infer_lock = threading.Lock()
+_first_infer_done = threading.Event()
 
 
 def available() -> bool:
@@ -112,6 +119,14 @@ class OpenVINORunner:
             x = [x]
         if len(x) != self._n_inputs:
             raise ValueError(f"the model takes {self._n_inputs} inputs, got {len(x)}")
+        if not _first_infer_done.is_set():
+            with _first_infer_lock:
+                out = self._infer(x)
+                _first_infer_done.set()
+                return out
+        return self._infer(x)
+
+    def _infer(self, x: list[Any]) -> list[np.ndarray]:
         self._request.infer({i: np.ascontiguousarray(a) for i, a in enumerate(x)})
         # copies: the request's output buffers are overwritten by the next inference
         return [np.array(self._request.get_output_tensor(i).data) for i in range(self._n_outputs)]

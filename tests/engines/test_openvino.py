@@ -162,3 +162,50 @@ def test_settings_reach_the_compiled_models() -> None:
         assert engines.versions()["openvino_det_precision"] == "f32"
     finally:
         engines.close()
+
+
+def test_the_first_inference_of_a_process_runs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Engine workers starting together once froze the whole process in pyopenvino's first Tensor.data
+    (a C++ static initializer that needs the GIL; seen in the kill -9 restart test). Until one inference
+    has completed, runners take turns; afterwards they run side by side."""
+    import threading
+    import time
+
+    monkeypatch.setattr(openvino, "_first_infer_done", threading.Event())
+    spans: list[tuple[float, float]] = []
+
+    def slow_infer(self: Any, x: Any) -> list[np.ndarray]:
+        t0 = time.monotonic()
+        time.sleep(0.2)
+        spans.append((t0, time.monotonic()))
+        return [np.zeros(1)]
+
+    monkeypatch.setattr(openvino.OpenVINORunner, "_infer", slow_infer)
+    runners = [object.__new__(openvino.OpenVINORunner) for _ in range(4)]
+    for r in runners:
+        r._n_inputs = 1  # type: ignore[attr-defined]
+    start = threading.Barrier(len(runners))
+
+    def call(r: Any) -> None:
+        start.wait()
+        r(x=[np.zeros(1)])
+
+    threads = [threading.Thread(target=call, args=(r,)) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert openvino._first_infer_done.is_set() and len(spans) == 4
+    first = min(spans)
+    assert all(s[0] >= first[1] for s in spans if s != first), spans  # nobody ran beside the first
+
+    # once one has completed, inferences run side by side
+    spans.clear()
+    start = threading.Barrier(len(runners))
+    threads = [threading.Thread(target=call, args=(r,)) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    later = sorted(spans)
+    assert len(later) == 4 and later[-1][0] < later[0][1], later
