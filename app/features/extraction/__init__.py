@@ -25,7 +25,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.features.extraction.accuracy import AccuracyReport, exact_field_accuracy
 from app.features.extraction.checks import INVALID_CONFIDENCE_CAP, check
-from app.features.extraction.concepts import ConceptIndex
+from app.features.extraction.concepts import concept_index
 from app.features.extraction.doctype import AUTO, detect_template
 from app.features.extraction.fields import parse_fields, specs_for_requests
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
@@ -95,7 +95,7 @@ def resolve_fields(
                 f"Unknown template {template!r}; available: {', '.join(templates.names())}.",
                 details={"available_templates": templates.names()},
             )
-        concepts = ConceptIndex(templates)
+        concepts = concept_index(templates)
         specs = [replace(f, concept=f.concept or concepts.of_member(tpl.name, f.name)) for f in tpl.fields]
         return tpl.name, specs, templates
     return None, specs_for_requests(parse_fields(fields), templates), templates
@@ -107,7 +107,7 @@ def _with_totals(specs: list[FieldSpec], templates: TemplateSet) -> tuple[list[F
     roles = {s.concept: s.name for s in reversed(specs) if s.concept in ROLES and s.type == "amount"}
     if not roles:
         return specs, {}
-    concepts = ConceptIndex(templates)
+    concepts = concept_index(templates)
     hidden = []
     for role in ROLES:
         concept = concepts.concepts.get(role)
@@ -169,7 +169,7 @@ def _buyer_side(
     doc: DocumentResult, specs: list[FieldSpec], rules: dict[str, RuleField], templates: TemplateSet
 ) -> None:
     """Buyer-side fields from the right-hand block of same-row label pairs (parties.py), in place."""
-    concepts = ConceptIndex(templates)
+    concepts = concept_index(templates)
     for s in specs:
         if s.paired:
             rules[s.name] = right_of_pair(doc, s, templates.vocabulary())

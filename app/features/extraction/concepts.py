@@ -160,6 +160,15 @@ class ConceptIndex:
         return next((c.name for c in self.concepts.values() if (template, field) in c.members), None)
 
 
+def concept_index(templates: TemplateSet) -> ConceptIndex:
+    """The index of ``templates``, built once per template set (they are cached by load_templates)."""
+    index = getattr(templates, "_concept_index", None)
+    if not isinstance(index, ConceptIndex) or index.templates is not templates:
+        index = ConceptIndex(templates)
+        setattr(templates, "_concept_index", index)  # noqa: B010 (TemplateSet knows nothing of concepts)
+    return index
+
+
 _PARTY_WORDS = {"vendor", "supplier", "seller", "merchant", "store", "shop", "company", "issuer"}
 
 

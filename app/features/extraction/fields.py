@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.core.errors import AppError, ErrorCode
-from app.features.extraction.concepts import ConceptIndex, name_words
+from app.features.extraction.concepts import concept_index, name_words
 from app.features.extraction.templates import FieldSpec, TemplateSet, with_extra_synonyms
 from app.features.extraction.values import FIELD_TYPES
 
@@ -245,7 +245,7 @@ def specs_for_requests(requests: list[FieldRequest], templates: TemplateSet) -> 
     that concept's labels and fallbacks; any other name of a template field takes that field's; the
     rest are searched by their own words as labels, typed by :func:`guess_type`.
     """
-    concepts = ConceptIndex(templates)
+    concepts = concept_index(templates)
     specs: list[FieldSpec] = []
     for r in requests:
         concept = concepts.match(r.name, r.description)

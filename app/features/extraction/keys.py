@@ -58,6 +58,12 @@ _MAX_KEY_CHARS = 30
 _VOCAB_FUZZY_MIN = 86.0
 
 
+def same_row(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Two boxes ``[x0, y0, x1, y1]`` on one text row: they overlap by over half the lower one's height."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap > 0.5 * min(max(1.0, a[3] - a[1]), max(1.0, b[3] - b[1]))
+
+
 def compact(text: str) -> str:
     """Fold for key comparison: NFKC, casefold, only letters and digits."""
     s = unicodedata.normalize("NFKC", text).casefold()

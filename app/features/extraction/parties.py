@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from itertools import combinations
 
-from app.features.extraction.keys import RuleField
+from app.features.extraction.keys import RuleField, same_row
 from app.features.extraction.rules import run_rules
 from app.features.extraction.templates import FieldSpec
 from app.features.ocr.types import DocumentResult
@@ -22,10 +22,7 @@ _PAIRED_FACTOR = 0.9  # the pairing is a layout inference on top of the label
 
 
 def _same_row(a: RuleField, b: RuleField) -> bool:
-    if a.page != b.page or a.bbox is None or b.bbox is None:
-        return False
-    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-    return overlap > 0.5 * min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+    return a.page == b.page and a.bbox is not None and b.bbox is not None and same_row(a.bbox, b.bbox)
 
 
 def right_of_pair(doc: DocumentResult, spec: FieldSpec, vocabulary: Sequence[FieldSpec]) -> RuleField:

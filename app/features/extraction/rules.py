@@ -42,6 +42,7 @@ from app.features.extraction.keys import (
     RuleField,
     compact,
     prepare_lines,
+    same_row,
 )
 from app.features.extraction.normalize import find_values, normalize
 from app.features.extraction.templates import FieldSpec
@@ -332,7 +333,7 @@ class RuleEngine:
             # two values on one row (a tax invoice's supplier and buyer blocks): the supplier's is the
             # left one, the buyer's the right one
             # (the side decides before validity: the buyer's valid number is not the supplier's)
-            row = [c for c in cands if c.line.page == chosen.line.page and _same_row(c.line, chosen.line)]
+            row = [c for c in cands if c.line.page == chosen.line.page and same_row(c.line.bbox, chosen.line.bbox)]
             if len(row) > 1:
                 xs = sorted(row, key=lambda c: c.line.x_at(c.start))
                 chosen = xs[-1] if spec.side == "buyer" else xs[0]
@@ -396,7 +397,7 @@ def _with_continuation(found: RuleField, c: Candidate, page_lines: list[KeyedLin
         if other is c.line or not -0.25 * h <= gap <= 0.8 * h or abs(other.bbox[0] - x0) > 0.8 * h:
             continue
         left_of_it = any(
-            o is not other and o is not c.line and _same_row(o, other) and o.bbox[2] <= other.bbox[0] + 0.5 * h
+            o is not other and o is not c.line and same_row(o.bbox, other.bbox) and o.bbox[2] <= other.bbox[0] + 0.5 * h
             for o in page_lines
         )
         if (
@@ -414,11 +415,6 @@ def _with_continuation(found: RuleField, c: Candidate, page_lines: list[KeyedLin
         value = f"{found.value} {text}"
         return replace(found, value=value, normalized=normalize("text", value)[0], bbox=[round(v, 1) for v in merged])
     return found
-
-
-def _same_row(a: KeyedLine, b: KeyedLine) -> bool:
-    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-    return overlap > 0.5 * min(a.h, b.h)
 
 
 def _field(c: Candidate, alternatives: list[RuleField] | None = None) -> RuleField:
