@@ -116,6 +116,8 @@ def test_debug_paddle_runs_a_real_check(live_server: LiveServer) -> None:
     assert rt["workers"] == {"det": cores, "rec": min(2, cores)}
     assert rt["cpu_threads_per_session"] == 1 and rt["cpu_mem_arena"] is True and rt["det_trim_borders"] is True
     assert rt["cpu_runtime"] == "openvino"
+    # detection at the size the text needs, narrow crops at their own width
+    assert (rt["det_min_scale"], rt["det_text_px"], rt["rec_min_width"]) == (0.5, 16.0, 64)
     assert rt["batch"]["det"] == 1 and rt["max_concurrent_requests"] == 8 and rt["queue_max_size"] == 32
 
 

@@ -154,8 +154,17 @@ class Settings(BaseSettings):
     # detect text only inside a page's uniform border (white margins, blank bottoms) plus a margin: same
     # lines, less detection time on pages that are mostly margin; blank pages skip detection
     ocr_det_trim_borders: bool = True
+    # detection at the size the text needs: pages whose longer side exceeds 1024 px are first detected at a
+    # reduced size (never below OCR_DET_MIN_SCALE of their own); when the smallest lines found there are at
+    # least OCR_DET_TEXT_PX tall those boxes are kept, else the page is detected again at the size those
+    # lines need. 1 = always detect at the page's own size (docs/performance.md)
+    ocr_det_min_scale: float = Field(0.5, gt=0, le=1)
+    ocr_det_text_px: float = Field(16.0, ge=4, le=128)
     # crops per recognizer call; 0 = auto (1 on CPU, measured fastest; MAX_BATCH_SIZE on a GPU)
     ocr_rec_batch_size: int = Field(0, ge=0)
+    # narrow crops are padded to this width (px at the recognizer's 48 px input height) before recognition;
+    # the models' own setting is 320, and a call costs in proportion to its width (docs/performance.md)
+    ocr_rec_min_width: int = Field(64, ge=8, le=3200)
     tessdata_dir: Path | None = None
     ocr_model_server_url: str | None = None
     model_server_timeout: float = Field(60.0, gt=0)

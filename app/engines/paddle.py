@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
 
+import cv2
 import numpy as np
 
 from app.engines import openvino
@@ -173,6 +174,14 @@ class PaddleTextDetector:
     goes through the model, with a margin; the lines found are the same and a page that is mostly
     margin costs a fraction of the time. A page of one colour is answered with no lines and no inference.
     Pages batched together are cut to one common box, so they keep one shape.
+
+    ``min_scale`` / ``text_px`` (detection at the size the text needs): a page whose (trimmed) longer
+    side exceeds ``probe_side`` is first detected at a reduced size (never below ``min_scale`` of its
+    own); when the smallest lines found there (10th percentile of their heights) are at least
+    ``text_px`` pixels tall, those boxes are the answer, scaled back to the page; otherwise the page is
+    detected again at the size that brings those lines to ``text_px`` (at most its own). Large text
+    (phone photos, 300 dpi scans) then costs a fraction of the time; small text is read at full size.
+    ``min_scale=1`` turns it off.
     """
 
     def __init__(
@@ -186,6 +195,9 @@ class PaddleTextDetector:
         box_thresh: float | None = None,
         unclip_ratio: float | None = None,
         trim_borders: bool = True,
+        min_scale: float = 1.0,
+        text_px: float = 16.0,
+        probe_side: int = 1024,
         **placement: Unpack[Placement],
     ) -> None:
         from paddleocr import TextDetection
@@ -200,6 +212,11 @@ class PaddleTextDetector:
         self._predictor, backend, device = _load(TextDetection, "text detection", model, placement, extra)
         self._max_side_limit = max_side_limit
         self._trim_borders = trim_borders
+        self._min_scale = min(1.0, max(0.05, float(min_scale)))
+        self._text_px = float(text_px)
+        self._probe_side = int(probe_side)
+        # the scales the last page was detected at ([1.0]: its own size; [probe, second pass]): tests, logs
+        self.last_scales: list[float] = []
         self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"det": model.name})
 
     def detect(self, images: Sequence[np.ndarray]) -> list[list[Quad]]:
@@ -216,20 +233,63 @@ class PaddleTextDetector:
                 if not idx:
                     continue
                 x0, y0, x1, y1 = align_box(union_box([b for b in found if b is not None]), DET_ALIGN, x1, y1)
-            batch = [to_bgr(images[i][y0:y1, x0:x1]) for i in idx]
-            results = self._predictor.predict(batch, batch_size=len(batch), max_side_limit=self._max_side_limit)
             offset = np.array([x0, y0], dtype=np.float32)
-            for i, res in zip(idx, results, strict=True):
+            crops = [images[i][y0:y1, x0:x1] for i in idx]
+            if self._min_scale < 1.0 and max(y1 - y0, x1 - x0) > self._probe_side:
+                polys = [self._detect_scaled(crop) for crop in crops]
+            else:
+                polys = self._predict([to_bgr(c) for c in crops])
+                self.last_scales = [1.0] * len(crops)
+            for i, found_polys in zip(idx, polys, strict=True):
                 quads = []
-                for poly in res["dt_polys"]:
+                for poly in found_polys:
                     q = order_quad(np.asarray(poly, dtype=np.float32) + offset)
                     if _quad_ok(q):
                         quads.append(q)
                 out[i] = quads
         return out
 
+    def _predict(self, batch: list[np.ndarray]) -> list[list[np.ndarray]]:
+        results = self._predictor.predict(batch, batch_size=len(batch), max_side_limit=self._max_side_limit)
+        return [[np.asarray(p, dtype=np.float32) for p in res["dt_polys"]] for res in results]
+
+    def _detect_scaled(self, crop: np.ndarray) -> list[np.ndarray]:
+        """Detect at a reduced size first; again at the size the smallest lines need when they are small."""
+        h, w = crop.shape[:2]
+        probe = max(self._min_scale, self._probe_side / max(h, w))
+        small_page, back = _resized(crop, probe)
+        polys = self._predict([to_bgr(small_page)])[0]
+        heights = [_poly_height(p) for p in polys]
+        self.last_scales = [probe]
+        if heights:
+            small = float(np.percentile(heights, 10))
+            if small >= self._text_px:
+                return [p * back for p in polys]
+            scale = min(1.0, probe * self._text_px / max(small, 1.0))
+        else:  # nothing found at the reduced size: tiny text or none; look at full size
+            scale = 1.0
+        self.last_scales.append(scale)
+        if scale >= 1.0:
+            return self._predict([to_bgr(crop)])[0]
+        page, back = _resized(crop, scale)
+        return [p * back for p in self._predict([to_bgr(page)])[0]]
+
     def close(self) -> None:
         self._predictor.close()
+
+
+def _resized(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The image at ``scale`` (area interpolation) and the (x, y) factors that map its points back."""
+    h, w = image.shape[:2]
+    size = (max(DET_ALIGN, round(w * scale)), max(DET_ALIGN, round(h * scale)))
+    back = np.array([w / size[0], h / size[1]], dtype=np.float32)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), back
+
+
+def _poly_height(poly: np.ndarray) -> float:
+    """A detected line's height: the shorter side of its minimum-area rectangle."""
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.asarray(poly, dtype=np.float32).reshape(-1, 2))
+    return float(min(rw, rh))
 
 
 def _quad_ok(q: np.ndarray) -> bool:
@@ -252,11 +312,14 @@ class PaddleTextRecognizer:
         model: ModelRef,
         *,
         max_batch: int | None = None,
+        min_width: int | None = None,
         **placement: Unpack[Placement],
     ) -> None:
         from paddleocr import TextRecognition
 
         self._predictor, backend, device = _load(TextRecognition, "text recognition", model, placement)
+        if min_width:
+            _set_min_width(self._predictor, int(min_width))
         if max_batch is None:
             max_batch = CPU_REC_BATCH if device == "cpu" else GPU_REC_BATCH
         self.max_batch = max(1, int(max_batch))
@@ -275,6 +338,18 @@ class PaddleTextRecognizer:
 
     def close(self) -> None:
         self._predictor.close()
+
+
+def _set_min_width(predictor: Any, min_width: int) -> None:
+    """Crops narrower than ``min_width`` (at the model's input height) are padded to it before recognition;
+    PaddleX pads every crop to 320 px. Each model call costs in proportion to its width, so a short word
+    padded to 320 costs as much as a line of 320 px."""
+    inner = getattr(predictor, "paddlex_predictor", predictor)
+    resize = getattr(inner, "pre_tfs", {}).get("ReisizeNorm")
+    shape = getattr(resize, "rec_image_shape", None)
+    if resize is None or shape is None or len(shape) != 3:
+        raise EngineLoadError("this paddlex version has no recognizer input width to set (unset OCR_REC_MIN_WIDTH)")
+    resize.rec_image_shape = [shape[0], shape[1], max(8, min_width)]
 
 
 class PaddleOrientationClassifier:

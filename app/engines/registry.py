@@ -83,7 +83,7 @@ class Engines:
         self._versions: dict[str, Any] | None = None
         self._enabled = frozenset(settings.enabled_languages)
         # the other scripts' recognizers, built on first use by this engine set's owner thread
-        self._scripts = ScriptReaders(settings, _rec_batch(settings), _paddle_kwargs(settings))
+        self._scripts = ScriptReaders(settings, _rec_kwargs(settings), _paddle_kwargs(settings))
 
     # ------------------------------------------------------------ engines
 
@@ -232,6 +232,11 @@ def _rec_batch(settings: Settings) -> int:
     return CPU_REC_BATCH if settings.ocr_device == "cpu" else settings.max_batch_size
 
 
+def _rec_kwargs(settings: Settings) -> dict[str, Any]:
+    """How every PaddleOCR recognizer batches and pads its crops."""
+    return {"max_batch": _rec_batch(settings), "min_width": settings.ocr_rec_min_width}
+
+
 def _paddle_kwargs(settings: Settings) -> dict[str, Any]:
     return {
         "device": settings.ocr_device,
@@ -296,7 +301,7 @@ def _build_korean(settings: Settings, general: TextRecognizer) -> tuple[TextReco
     try:
         ref, device = _korean_ref(settings, name)
         kwargs = _paddle_kwargs(settings) | {"device": device}
-        primary: TextRecognizer = PaddleTextRecognizer(ref, max_batch=_rec_batch(settings), **kwargs)
+        primary: TextRecognizer = PaddleTextRecognizer(ref, **_rec_kwargs(settings), **kwargs)
         if settings.ocr_rec_preprocess != "none":
             primary = Preprocessed(primary, settings.ocr_rec_preprocess)
     except EngineLoadError as exc:
@@ -332,12 +337,14 @@ def build_engines(settings: Settings, part: str | None = None) -> Engines:
         detector = PaddleTextDetector(
             _ref(settings, settings.ocr_det_model),
             trim_borders=settings.ocr_det_trim_borders,
+            min_scale=settings.ocr_det_min_scale,
+            text_px=settings.ocr_det_text_px,
             **(_paddle_kwargs(settings) | {"precision": settings.ocr_openvino_det_precision}),
         )
     if part in ("all", "rec"):
         check_language_data(settings)  # OCR_LANGUAGES' Tesseract data, before any model is loaded
         general = PaddleTextRecognizer(
-            _ref(settings, settings.ocr_rec_model), max_batch=_rec_batch(settings), **_paddle_kwargs(settings)
+            _ref(settings, settings.ocr_rec_model), **_rec_kwargs(settings), **_paddle_kwargs(settings)
         )
         korean, fallback = _build_korean(settings, general)
     engines = Engines(settings, part, detector, orientation, general, korean, fallback)

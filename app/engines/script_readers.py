@@ -98,9 +98,9 @@ def check_language_data(settings: Settings) -> None:
 class ScriptReaders:
     """The Tesseract (or hub PaddleOCR) recognizers of one engine set, built on first use."""
 
-    def __init__(self, settings: Settings, rec_batch: int, paddle_kwargs: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, rec_kwargs: dict[str, Any], paddle_kwargs: dict[str, Any]) -> None:
         self.settings = settings
-        self._rec_batch = rec_batch
+        self._rec_kwargs = rec_kwargs
         self._paddle_kwargs = paddle_kwargs
         self._built: dict[str, TextRecognizer] = {}
 
@@ -126,7 +126,7 @@ class ScriptReaders:
         name = entry.paddle_model
         try:
             ref = resolve_model(self.settings.models_dir, name, self.settings.ocr_engine_backend, source="hub")
-            rec: TextRecognizer = PaddleTextRecognizer(ref, max_batch=self._rec_batch, **self._paddle_kwargs)
+            rec: TextRecognizer = PaddleTextRecognizer(ref, **self._rec_kwargs, **self._paddle_kwargs)
         except EngineLoadError as exc:
             _HUB_UNAVAILABLE[name] = str(exc)
             log.warning(

@@ -246,6 +246,9 @@ class Service:
             "cpu_mem_arena": s.ocr_cpu_mem_arena,
             "cpu_runtime": s.ocr_cpu_runtime,
             "det_trim_borders": s.ocr_det_trim_borders,
+            "det_min_scale": s.ocr_det_min_scale,
+            "det_text_px": s.ocr_det_text_px,
+            "rec_min_width": s.ocr_rec_min_width,
         }
 
     def queue_depths(self) -> dict[str, int]:
