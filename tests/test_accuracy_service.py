@@ -41,19 +41,29 @@ MIN_RAPIDOCR_PASSES = 19
 
 
 @pytest.fixture(scope="module")
-def scored() -> Iterator[list[Scored]]:
+def server() -> Iterator[LiveServer]:
     data_dir = tempfile.mkdtemp(prefix="ocr-acc-")
     env = {"AUTH_MODE": "api-key", "API_KEY": TEST_KEY, "DATA_DIR": data_dir, "OCR_LANGUAGES": LANGUAGES,
            "REQUEST_TIMEOUT_S": "600", "LOG_LEVEL": "WARNING"}  # fmt: skip
     srv = LiveServer(env, free_port())
     try:
         srv.wait_ready(timeout=300)
-        docs = rendered_set() + real_set() + rapidocr_set()
-        results = asyncio.run(post_all(srv.url, {"x-api-key": TEST_KEY}, docs, 2))
-        yield [score(s) for s in results]
+        yield srv
     finally:
         srv.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def scored(server: LiveServer) -> list[Scored]:
+    docs = rendered_set() + real_set() + rapidocr_set()
+    return [score(s) for s in asyncio.run(post_all(server.url, {"x-api-key": TEST_KEY}, docs, 2))]
+
+
+@pytest.fixture(scope="module")
+def scored_auto(server: LiveServer) -> list[Scored]:
+    """The rendered Korean and English pages again, every one sent with lang=auto."""
+    return [score(s) for s in asyncio.run(post_all(server.url, {"x-api-key": TEST_KEY}, rendered_set(), 2, "auto"))]
 
 
 def by_group(scored: list[Scored]) -> dict[tuple[str, ...], Group]:
@@ -87,3 +97,16 @@ def test_rapidocr_public_set(scored: list[Scored]) -> None:
     failed = [(s.doc.name, s.lines[:2]) for s in results if not s.passed]
     assert len(results) == 23
     assert len(passed) >= MIN_RAPIDOCR_PASSES, failed
+
+
+def test_lang_auto_reads_the_rendered_pages_as_well_as_their_own_language(
+    scored: list[Scored], scored_auto: list[Scored]
+) -> None:
+    """Measured 2026-12-07 on every set (python -m scripts.ocr_eval --lang auto): the same CER as the right
+    fixed language on real and rendered, Korean and English, and every page detected right."""
+    fixed = {s.doc.name: s for s in scored if s.doc.set == "rendered"}
+    assert len(scored_auto) == len(fixed) == 18
+    for s in scored_auto:
+        assert s.status == 200 and s.page_langs == [s.doc.lang], (s.doc.name, s.page_langs)
+        assert s.errors <= fixed[s.doc.name].errors + 1, (s.doc.name, s.errors, fixed[s.doc.name].errors)
+        assert s.codes == s.codes_total, (s.doc.name, s.missed)

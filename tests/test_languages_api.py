@@ -119,7 +119,8 @@ def test_languages_lists_every_code_and_what_reads_it(srv: LiveServer) -> None:
     assert enabled == set(languages.enabled_codes(ENABLED.split(",")))
     # the web page offers exactly the enabled languages
     page = httpx.get(srv.url + "/web/config").json()
-    assert set(page["languages"]) == enabled and page["languages"]["th"] == "Thai"
+    assert set(page["languages"]) == enabled | {"auto"} and page["languages"]["th"] == "Thai"
+    assert next(iter(page["languages"])) == "auto" == page["page_lang"]  # Automatic first, the page's default
 
 
 @pytest.mark.parametrize("route", ROUTES)

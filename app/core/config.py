@@ -251,6 +251,8 @@ class Settings(BaseSettings):
     @field_validator("ocr_default_lang")
     @classmethod
     def _lang(cls, value: str) -> str:
+        if value == languages.AUTO:
+            return value
         if languages.get(value) is None:
             close = languages.suggest(value)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""

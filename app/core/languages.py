@@ -34,6 +34,9 @@ KOREAN_READER = "korean"
 TESSERACT = "tesseract"
 ALL = "all"
 DEFAULT_ENABLED = ("korean", "en")
+# lang=auto: each page read as the language its text turns out to be in (app/engines/auto_lang.py)
+AUTO = "auto"
+AUTO_NAME = "Automatic (Korean, English, Chinese, Japanese: per page)"
 SETTING = "OCR_LANGUAGES"
 INSTALL_SCRIPT = "scripts/install.sh"
 

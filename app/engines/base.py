@@ -25,6 +25,7 @@ Quad = np.ndarray
 class Recognized:
     text: str
     confidence: float
+    lang: str | None = None  # the language it was read as, where the request asked for lang=auto
 
 
 @dataclass(slots=True)

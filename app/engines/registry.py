@@ -33,6 +33,7 @@ import numpy as np
 from app.core import languages
 from app.core.config import ModelSource, Settings
 from app.core.languages import Language
+from app.engines.auto_lang import AUTO
 from app.engines.base import EngineLoadError, OrientationClassifier, TextDetector, TextRecognizer, close_engine
 from app.engines.crops import crop_quad
 from app.engines.ensemble import SecondOpinion
@@ -110,6 +111,13 @@ class Engines:
             raise RuntimeError(f"this engine set was built with part={self.part!r}: no recognizers")
         return rec
 
+    def auto_readers(self) -> tuple[TextRecognizer, TextRecognizer]:
+        """(Korean reader, general reader) for lang=auto (app/engines/auto_lang.py)."""
+        korean, general = self._korean, self._general
+        if korean is None or general is None:
+            raise RuntimeError(f"this engine set was built with part={self.part!r}: no recognizers")
+        return korean, general
+
     def recognizers(self) -> list[TextRecognizer]:
         """The distinct recognizer instances built here."""
         out: list[TextRecognizer] = []
@@ -148,7 +156,12 @@ class Engines:
         return "paddleocr", _backend(self.settings), {"rec": self.settings.ocr_rec_model}
 
     def describe(self, lang: str) -> dict[str, Any]:
-        """What answered a request in ``lang``: {"name", "backend", "device", "models": {"det", "rec"}}."""
+        """What answered a request in ``lang``: {"name", "backend", "device", "models": {"det", "rec"}}.
+        For ``auto``: the Korean reader's, with the general reader (pages without Hangul) as ``rec_other``."""
+        if lang == AUTO:
+            auto = self.describe(KOREAN)
+            auto["models"]["rec_other"] = self._rec_info_for("en")[2]["rec"]
+            return auto
         self._language(lang)
         rec_name, rec_backend, rec_models = self._rec_info_for(lang)
         name = "paddleocr" if rec_name == "paddleocr" else f"paddleocr+{rec_name}"

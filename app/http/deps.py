@@ -37,6 +37,8 @@ def resolve_lang(lang: str | None, settings: Settings) -> str:
     (and the model server's): unknown -> 422 `unsupported_language`; known but not served here ->
     422 `language_not_enabled`, saying which setting and Debian package enable it."""
     value = (lang or settings.ocr_default_lang).strip()
+    if value == languages.AUTO:
+        return value
     entry = languages.get(value)
     enabled = settings.enabled_languages
     if entry is None:

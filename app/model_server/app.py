@@ -197,7 +197,9 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         for i, (quad, rec) in enumerate(zip(det.quads, recs, strict=True)):
             box = [[float(x), float(y)] for x, y in quad]
             ink = bool(rec.text.strip()) or ink_at(det, i)
-            detections.append({"box": box, "text": rec.text, "confidence": float(rec.confidence), "ink": ink})
+            detections.append(
+                {"box": box, "text": rec.text, "confidence": float(rec.confidence), "ink": ink, "lang": rec.lang}
+            )
             text = rec.text.strip()
             if text and rec.confidence >= min_confidence:
                 lines.append(Line.from_box(text, float(rec.confidence), box))
@@ -240,6 +242,6 @@ def create_model_server_app(settings: Settings | None = None, engine_factory: En
         deadline = deadline_in(settings.request_timeout_s)
         async with asyncio.timeout(settings.request_timeout_s):
             recs = await service.submit("recognize", RecognizeJob(language, crops), deadline)
-        return {"results": [{"text": r.text, "confidence": float(r.confidence)} for r in recs]}
+        return {"results": [{"text": r.text, "confidence": float(r.confidence), "lang": r.lang} for r in recs]}
 
     return app

@@ -270,7 +270,7 @@ class RemoteEngines:
             height=int(answer["height"]),
             quads=[np.asarray(d["box"], dtype=np.float32) for d in found],
             crops=[],
-            read=[Recognized(str(d["text"]), float(d["confidence"])) for d in found],
+            read=[Recognized(str(d["text"]), float(d["confidence"]), d.get("lang")) for d in found],
             inks=[bool(d.get("ink", True)) for d in found],
         )
 
@@ -290,4 +290,4 @@ class RemoteEngines:
             data={"lang": lang},
         )
         self._raise_for(r)
-        return [Recognized(str(x["text"]), float(x["confidence"])) for x in r.json()["results"]]
+        return [Recognized(str(x["text"]), float(x["confidence"]), x.get("lang")) for x in r.json()["results"]]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.documents import rotate_image
+from app.engines.auto_lang import AUTO, read_auto
 from app.engines.base import Recognized
 from app.engines.crops import crop_quad
 from app.observability import metrics
@@ -105,6 +106,11 @@ class RecognizeHandler:
         if not crops:
             return [[] for _ in payloads]
         t = time.perf_counter()
+        if payloads[0].lang == AUTO:  # each page decides its own language
+            korean, general = engines.auto_readers()
+            per_page = [read_auto(korean, general, p.crops) for p in payloads]
+            _observe("rec", t)
+            return per_page
         results = engines.recognizer_for(payloads[0].lang).recognize(crops)
         _observe("rec", t)
         out = []

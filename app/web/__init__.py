@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from app import __version__
 from app.core.config import Settings
-from app.core.languages import CATALOGUE
+from app.core.languages import AUTO, AUTO_NAME, CATALOGUE
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -59,14 +59,19 @@ class _StaticFiles(StaticFiles):
 
 
 def web_config(settings: Settings) -> dict[str, Any]:
-    """What the page needs to know to render its form: nothing secret. The languages offered are the
-    ones this deployment serves (OCR_LANGUAGES), code -> name."""
+    """What the page needs to know to render its form: nothing secret. The languages offered are
+    ``auto`` (each page read as the language it turns out to be in, the page's default) and the ones this
+    deployment serves (OCR_LANGUAGES), code -> name."""
 
     return {
         "version": __version__,
         "auth_mode": settings.auth_mode.value,
         "default_lang": settings.ocr_default_lang,
-        "languages": {code: CATALOGUE[code].name for code in settings.enabled_languages},
+        "page_lang": AUTO,
+        "languages": {
+            AUTO: AUTO_NAME,
+            **{code: CATALOGUE[code].name for code in settings.enabled_languages},
+        },
         "max_upload_mb": settings.max_upload_mb,
         "max_pages": settings.max_pages,
         "pdf_dpi": settings.pdf_dpi,

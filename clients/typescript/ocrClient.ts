@@ -13,8 +13,9 @@
 
 // --- response types ------------------------------------------------------------------------------
 
-/** PaddleOCR language codes the service accepts (others are answered with 422). */
-export type Lang = "korean" | "en" | "ch" | "chinese_cht" | "japan" | "latin" | (string & {});
+/** PaddleOCR language codes the service accepts (others are answered with 422); `auto`: each page is read
+ * as the language it turns out to be in (Korean, English, Chinese, Japanese), named in `pages[].lang`. */
+export type Lang = "auto" | "korean" | "en" | "ch" | "chinese_cht" | "japan" | "latin" | (string & {});
 
 export type Point = [x: number, y: number];
 /** 4 points clockwise from top-left, in page pixels. */
@@ -43,6 +44,8 @@ export interface OcrPage {
   rotation: number;
   /** `text_layer`: a PDF page whose embedded text was used instead of OCR. */
   source?: "ocr" | "text_layer";
+  /** The language the page was read as: the request's `lang`, or with `lang=auto` the one detected. */
+  lang?: string | null;
   text: string;
   lines: OcrLine[];
   /** Regions with ink that were not read (or fell below `min_confidence`); never dropped silently. */

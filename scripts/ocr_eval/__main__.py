@@ -59,6 +59,7 @@ class Scored:
     passed: bool | None = None
     missed: list[str] = field(default_factory=list)
     error: str | None = None
+    page_langs: list[str | None] = field(default_factory=list)  # the language each page was read as
 
     @property
     def cer(self) -> float:
@@ -82,14 +83,18 @@ def service(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
         stop(proc)
 
 
-async def post_all(url: str, headers: dict[str, str], docs: list[Doc], concurrency: int) -> list[Scored]:
+async def post_all(
+    url: str, headers: dict[str, str], docs: list[Doc], concurrency: int, lang: str | None = None
+) -> list[Scored]:
+    """Post every document (in its own language, or all in ``lang``, e.g. ``auto``) and collect the answers."""
     sem = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=900) as client:
 
         async def one(doc: Doc) -> Scored:
             async with sem:
                 t0 = time.perf_counter()
-                resp = await client.post("/ocr", data={"lang": doc.lang}, files={"file": (doc.filename, doc.data)})
+                form = {"lang": lang or doc.lang}
+                resp = await client.post("/ocr", data=form, files={"file": (doc.filename, doc.data)})
                 took = time.perf_counter() - t0
             if resp.status_code != 200:
                 try:
@@ -99,7 +104,8 @@ async def post_all(url: str, headers: dict[str, str], docs: list[Doc], concurren
                 return Scored(doc, resp.status_code, took, error=err)
             body = resp.json()
             lines = [ln["text"] for p in body["pages"] for ln in p["lines"]]
-            return Scored(doc, 200, took, text=body["text"], lines=lines)
+            langs = [p.get("lang") for p in body["pages"]]
+            return Scored(doc, 200, took, text=body["text"], lines=lines, page_langs=langs)
 
         return list(await asyncio.gather(*(one(d) for d in docs)))
 
@@ -242,7 +248,7 @@ def load_docs(names: list[str]) -> list[Doc]:
 
 def to_json(scored: list[Scored]) -> list[dict[str, Any]]:
     return [{"set": s.doc.set, "name": s.doc.name, "status": s.status, "seconds": s.seconds, "text": s.text,
-             "lines": s.lines, "error": s.error} for s in scored]  # fmt: skip
+             "lines": s.lines, "error": s.error, "page_langs": s.page_langs} for s in scored]  # fmt: skip
 
 
 def from_json(rows: list[dict[str, Any]], docs: list[Doc]) -> list[Scored]:
@@ -251,7 +257,8 @@ def from_json(rows: list[dict[str, Any]], docs: list[Doc]) -> list[Scored]:
     for r in rows:
         d = by_key.get((r["set"], r["name"]))
         if d is not None:
-            out.append(Scored(d, r["status"], r["seconds"], text=r["text"], lines=r["lines"], error=r["error"]))
+            out.append(Scored(d, r["status"], r["seconds"], text=r["text"], lines=r["lines"], error=r["error"],
+                              page_langs=r.get("page_langs", [])))  # fmt: skip
     return out
 
 
@@ -263,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="setting for the started service")
     ap.add_argument("--name", default="defaults", help="what to call this configuration in the report")
     ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--lang", help="send every document in this language (e.g. auto) instead of its own")
     ap.add_argument("--only", help="comma-separated document names (a quick look at a few)")
     ap.add_argument("--json", type=Path, help="write the raw responses here")
     ap.add_argument("--from-json", type=Path, help="score saved responses instead of calling a service")
@@ -282,10 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         if args.url:
             headers = {"x-api-key": args.api_key} if args.api_key else {}
-            scored = asyncio.run(post_all(args.url, headers, docs, args.concurrency))
+            scored = asyncio.run(post_all(args.url, headers, docs, args.concurrency, args.lang))
         else:
             with service(env) as (url, headers):
-                scored = asyncio.run(post_all(url, headers, docs, args.concurrency))
+                scored = asyncio.run(post_all(url, headers, docs, args.concurrency, args.lang))
         print(f"[eval] {len(docs)} documents in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     scored = [score(s) for s in scored]
     if args.json:

@@ -185,6 +185,10 @@ def create_stub_app(
         if not data:
             return _error(400, "missing_file", "The form field 'file' is required.")
         body = ocr_body(data.startswith(b"%PDF"))
+        if form.get("lang") == "auto":  # each page says what it was read as: Korean page 1, English page 2
+            body["lang"] = "auto"
+            for page, lang in zip(body["pages"], ("korean", "en"), strict=False):
+                page["lang"] = lang
         first = re.fullmatch(r"(\d+)-\d+", form.get("pages", "").strip())
         if first:  # pages=2-3: the pages come back numbered as in the document
             for i, page in enumerate(body["pages"]):

@@ -150,6 +150,9 @@ def test_multi_page_pdf_page_by_page(browser: Browser, stub_server: Any, two_pag
     assert browser.error_text() is None
     assert browser.visible("#pager")
     assert browser.el("#page-count").text == "of 2"
+    # the form asked for lang=auto (the page's default) and the answer's languages are named
+    assert browser.el("#lang").get_attribute("value") == "auto"
+    assert "read as Korean (Hangul + Latin digits), English" in browser.el("#result-meta").text
     # no page image for a PDF: a white page of the right size with the recognised text in place
     assert browser.el("#viewer").get_attribute("data-source") == "blank"
     vb = browser.driver.execute_script("return document.getElementById('overlay').getAttribute('viewBox')").split()

@@ -126,6 +126,7 @@ def page_from_dict(d: dict[str, Any]) -> PageResult:
         source=d.get("source", "ocr"),
         lines=lines,
         unread=unread,
+        lang=d.get("lang"),
     )
 
 

@@ -18,6 +18,8 @@ from app.core.executors import Work
 from app.documents.decode import open_document
 from app.documents.stream import PixelBudget, each_page, map_pages
 from app.documents.types import Document, Limits, Page
+from app.engines.auto_lang import AUTO, HANGUL_SHARE, KOREAN, hangul_share, page_lang, script_lang
+from app.engines.base import Recognized
 from app.engines.crops import has_ink
 from app.engines.reading_order import sort_reading_order
 from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
@@ -39,11 +41,17 @@ class OcrOptions:
     use_text_layer: bool = True
 
 
-def _text_layer_page(page: Page) -> PageResult:
+def _text_layer_page(page: Page, lang: str) -> PageResult:
     assert page.text_layer is not None
     lines = [Line.from_box(span.text, 1.0, span.box) for span in page.text_layer if span.text.strip()]
     lines = sort_reading_order(lines, lambda ln: ln.bbox)
-    return PageResult(page=page.index, width=page.width, height=page.height, source="text_layer", lines=lines)
+    if lang == AUTO:  # the text is there: its script says the language
+        share = hangul_share(ln.text for ln in lines)
+        text = "".join(ln.text for ln in lines)
+        lang = KOREAN if share is None or share >= HANGUL_SHARE else script_lang(text)
+    return PageResult(
+        page=page.index, width=page.width, height=page.height, source="text_layer", lines=lines, lang=lang
+    )
 
 
 # with orientation detection on, a line read with less confidence than FLIP_BELOW is read again turned by
@@ -69,10 +77,13 @@ async def read_lines(
     doubtful = [i for i, r in enumerate(recs) if r.confidence < FLIP_BELOW and has_ink(det.crops[i])]
     if doubtful:
         turned = [np.ascontiguousarray(det.crops[i][::-1, ::-1]) for i in doubtful]
-        again = await workers.submit("recognize", RecognizeJob(lang, turned), deadline)
+        read_as = lang
+        if lang == AUTO:  # the turned lines are read by the reader the page chose
+            read_as = KOREAN if page_lang([(r.text, r.lang) for r in recs]) in (KOREAN, None) else "en"
+        again = await workers.submit("recognize", RecognizeJob(read_as, turned), deadline)
         for i, other in zip(doubtful, again, strict=True):
             if other.text.strip() and other.confidence >= recs[i].confidence + FLIP_MARGIN:
-                recs[i] = other
+                recs[i] = other if lang != AUTO else Recognized(other.text, other.confidence, recs[i].lang)
                 metrics.LINES_TURNED.inc()
     return recs
 
@@ -87,6 +98,9 @@ async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: 
         "detect", DetectJob(page.image, opts.detect_orientation, opts.lang), deadline
     )
     recs = await read_lines(det, opts.lang, opts.detect_orientation, workers, deadline)
+    lang = opts.lang
+    if lang == AUTO:
+        lang = page_lang([(r.text, r.lang) for r in recs]) or KOREAN
     lines, unread = [], []
     for i, (quad, rec) in enumerate(zip(det.quads, recs, strict=True)):
         text = rec.text.strip()
@@ -100,7 +114,13 @@ async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: 
     lines = sort_reading_order(lines, lambda ln: ln.bbox)
     unread = sort_reading_order(unread, lambda u: u.bbox)
     return PageResult(
-        page=page.index, width=det.width, height=det.height, rotation=det.rotation, lines=lines, unread=unread
+        page=page.index,
+        width=det.width,
+        height=det.height,
+        rotation=det.rotation,
+        lines=lines,
+        unread=unread,
+        lang=lang,
     )
 
 
@@ -109,7 +129,7 @@ async def ocr_page(
 ) -> PageResult:
     """One decoded page: its text layer where it has a usable one, else through the engines."""
     if opts.use_text_layer and page.text_layer:
-        result = _text_layer_page(page)
+        result = _text_layer_page(page, opts.lang)
     else:
         result = await _ocr_page(page, opts, workers, deadline)
     metrics.PAGES.labels(task, result.source).inc()

@@ -32,6 +32,11 @@ class OcrPageModel(BaseModel):
     source: Literal["ocr", "text_layer"] = Field(
         "ocr", description="`text_layer` when the PDF page's embedded text was used instead of OCR"
     )
+    lang: str | None = Field(
+        None,
+        description="The language the page was read as: the request's `lang`, or with `lang=auto` the one "
+        "detected on this page (`korean`, `en`, `ch`, `japan`)",
+    )
     text: str
     lines: list[OcrLineModel]
     unread: list[OcrUnreadModel] = Field(

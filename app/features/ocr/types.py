@@ -59,6 +59,7 @@ class PageResult:
     source: Literal["ocr", "text_layer"] = "ocr"
     lines: list[Line] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
+    lang: str | None = None  # the language the page was read as (with lang=auto: the one detected)
 
     @property
     def text(self) -> str:
@@ -71,6 +72,7 @@ class PageResult:
             "height": self.height,
             "rotation": self.rotation,
             "source": self.source,
+            "lang": self.lang,
             "text": self.text,
             "lines": [line.to_dict() for line in self.lines],
             "unread": [u.to_dict() for u in self.unread],

@@ -86,7 +86,7 @@ async function loadConfig() {
     select.replaceChildren(
       ...Object.entries(config.languages).map(([code, name]) => el("option", { text: name, attrs: { value: code } })),
     );
-    select.value = keep && keep in config.languages ? keep : config.default_lang;
+    select.value = keep && keep in config.languages ? keep : config.page_lang || config.default_lang;
   }
   if (config.version) $("version").textContent = `OCR service ${config.version}`;
   const savedMode = storageGet("sessionStorage", "ocr.authMode");

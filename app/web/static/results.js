@@ -97,6 +97,12 @@ function renderMeta() {
   if (pages.length) chips.push(t("metaPages", { n: pages.length }));
   if (typeof r.template === "string" && r.template) chips.push(t("metaTemplate", { name: r.template }));
   if (lines) chips.push(t("metaLines", { n: lines }));
+  if (r.lang === "auto") {
+    // lang=auto: the language each page was read as, by its name where the service lists it
+    const names = (state.config && state.config.languages) || {};
+    const read = [...new Set(pages.map((p) => p.lang).filter(Boolean))].map((c) => names[c] || c);
+    if (read.length) chips.push(t("metaReadAs", { langs: read.join(", ") }));
+  }
   if (r.engine && typeof r.engine === "object") {
     chips.push([r.engine.name, r.engine.backend, r.engine.device].filter(Boolean).join(" · "));
   }

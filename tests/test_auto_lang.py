@@ -1,0 +1,134 @@
+"""lang=auto: each page read as the language it turns out to be in, reported per page (pages[].lang)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.engines.auto_lang import hangul_share, page_lang, script_lang
+from scripts.ocr_eval.score import page_cer
+from tests.conftest import DATA, LiveServer
+from tests.render import ENGLISH_SAMPLE, KOREAN_SAMPLE, render_lines, to_bytes
+
+# an English card slip: what the Korean reader turned into 'AUTH 0407의' on a real one
+ENGLISH_SLIP = [
+    "GREENLEAF MARKET",
+    "Card Sale Approved",
+    "VISA ************4821",
+    "AUTH 040719  REF 88213",
+    "Subtotal 42.50",
+    "Sales Tax 3.40",
+    "TOTAL USD 45.90",
+    "Thank you for shopping with us",
+]
+# a Korean invoice with English and codes among its lines
+MIXED = [*KOREAN_SAMPLE[:6], "Invoice No. INV-2024-0815", "Ship to: 221B Baker Street, London", *KOREAN_SAMPLE[6:9]]
+
+
+def test_the_script_of_a_text_decides_its_language() -> None:
+    assert hangul_share(["합계 110,000원", "VAT"]) == pytest.approx(3 / 6)
+    assert hangul_share(["110,000", "2024-06-12"]) is None  # no letters at all
+    assert hangul_share(["TOTAL 45.90", "AUTH 0407의"]) < 0.25
+    assert [script_lang(t) for t in ("TOTAL 45.90", "合计 45.90", "お会計 45.90")] == ["en", "ch", "japan"]
+    assert page_lang([("합계 110,000원", "korean"), ("VAT", "en"), ("공급가액", "korean")]) == "korean"
+    assert page_lang([("", None)]) is None
+
+
+def post(srv: LiveServer, headers: dict[str, str], data: bytes, lang: str) -> dict[str, Any]:
+    r = httpx.post(
+        f"{srv.url}/ocr",
+        headers=headers,
+        files={"file": ("p.png", data, "image/png")},
+        data={"lang": lang},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("name", "fixed"), [("english_invoice.png", "en"), ("korean_invoice.png", "korean")], ids=["english", "korean"]
+)
+def test_the_sample_invoices_read_as_the_right_fixed_language_does(
+    live_server: LiveServer, api_headers: dict[str, str], name: str, fixed: str
+) -> None:
+    data = (DATA / name).read_bytes()
+    auto, right = post(live_server, api_headers, data, "auto"), post(live_server, api_headers, data, fixed)
+    assert auto["lang"] == "auto" and right["lang"] == fixed
+    assert [p["lang"] for p in auto["pages"]] == [fixed] and [p["lang"] for p in right["pages"]] == [fixed]
+    assert auto["text"] == right["text"]
+    # the engine block names both readers
+    assert {"rec", "rec_other"} <= set(auto["engine"]["models"])
+
+
+@pytest.mark.integration
+def test_an_english_slip_is_read_by_the_english_reader_not_the_korean_one(
+    live_server: LiveServer, api_headers: dict[str, str]
+) -> None:
+    img, _ = render_lines(ENGLISH_SLIP, font_name="dejavu", size=28)
+    data, reference = to_bytes(img), "\n".join(ENGLISH_SLIP)
+    auto = post(live_server, api_headers, data, "auto")
+    assert auto["pages"][0]["lang"] == "en"
+    assert auto["text"] == post(live_server, api_headers, data, "en")["text"]
+    errors, chars = page_cer(auto["text"], reference)
+    korean_errors, _ = page_cer(post(live_server, api_headers, data, "korean")["text"], reference)
+    assert errors <= korean_errors and errors / chars <= 0.01, auto["text"]
+
+
+@pytest.mark.integration
+def test_a_korean_page_with_english_lines_stays_korean(live_server: LiveServer, api_headers: dict[str, str]) -> None:
+    img, _ = render_lines(MIXED, size=28)
+    data = to_bytes(img)
+    auto = post(live_server, api_headers, data, "auto")
+    assert auto["pages"][0]["lang"] == "korean"
+    assert auto["text"] == post(live_server, api_headers, data, "korean")["text"]
+    assert "INV-2024-0815" in auto["text"]
+
+
+@pytest.mark.integration
+def test_a_pdf_reports_each_pages_language(live_server: LiveServer, api_headers: dict[str, str]) -> None:
+    from tests.render import images_to_pdf
+
+    pages = [render_lines(ENGLISH_SAMPLE[:8], font_name="dejavu")[0], render_lines(KOREAN_SAMPLE[:8])[0]]
+    r = httpx.post(
+        f"{live_server.url}/ocr",
+        headers=api_headers,
+        files={"file": ("two.pdf", images_to_pdf(pages), "application/pdf")},
+        data={"lang": "auto"},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    assert [p["lang"] for p in r.json()["pages"]] == ["en", "korean"]
+
+
+@pytest.mark.integration
+def test_auto_is_a_language_every_route_and_the_settings_accept(
+    live_server: LiveServer, api_headers: dict[str, str]
+) -> None:
+    from app.core.config import load_settings
+
+    assert load_settings(auth_mode="none", ocr_default_lang="auto").ocr_default_lang == "auto"
+    img, _ = render_lines(ENGLISH_SLIP[:4], font_name="dejavu")
+    for path, form in (("/structure", {}), ("/extraction", {"template": "auto"})):
+        r = httpx.post(
+            f"{live_server.url}{path}",
+            headers=api_headers,
+            files={"file": ("p.png", to_bytes(img), "image/png")},
+            data={"lang": "auto", **form},
+            timeout=120,
+        )
+        assert r.status_code == 200, (path, r.text)
+        assert r.json()["lang"] == "auto"
+    r = httpx.post(
+        f"{live_server.url}/ocr",
+        headers=api_headers,
+        files={"file": ("p.png", to_bytes(img), "image/png")},
+        data={"lang": "automatic"},
+        timeout=60,
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unsupported_language"
+    cfg = httpx.get(f"{live_server.url}/web/config").json()
+    assert cfg["page_lang"] == "auto" and "auto" in cfg["languages"]
