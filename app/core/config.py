@@ -7,6 +7,7 @@ message that names the variable, through :func:`load_settings`.
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -114,6 +115,8 @@ class Settings(BaseSettings):
     # its tesseract-ocr-<x> package (scripts/install.sh installs them), checked when the engines load.
     ocr_languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_ENABLED))
     ocr_model_source: ModelSource = ModelSource.LOCAL
+    # cpu | gpu | gpu:N | a list gpu:0,gpu:1 (one set of engine workers per device, requests to the least
+    # loaded) | gpu:all (every GPU the driver sees)
     ocr_device: str = "cpu"
     ocr_engine_backend: Literal["onnxruntime", "paddle"] = "onnxruntime"
     models_dir: Path = REPO_ROOT / "models"
@@ -247,6 +250,17 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("ocr_device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        ok = parts == ["cpu"] or parts == ["gpu:all"] or all(re.fullmatch(r"gpu(:\d+)?", p) for p in parts)
+        if not parts or not ok or len(set(parts)) != len(parts) or (len(parts) > 1 and "gpu" in parts):
+            raise ValueError(
+                f"{value!r}: use cpu, gpu, gpu:N, a list of distinct GPUs such as gpu:0,gpu:1, or gpu:all"
+            )
+        return ",".join(parts)
 
     @field_validator("ocr_default_lang")
     @classmethod

@@ -50,10 +50,22 @@ def gpu_stats() -> list[dict[str, Any]]:
     return out
 
 
+def resolve_devices(configured: str) -> list[str]:
+    """OCR_DEVICE as the devices engines run on: ``cpu`` -> [cpu]; ``gpu`` / ``gpu:N`` -> one device;
+    ``gpu:0,gpu:1`` -> each; ``gpu:all`` -> every GPU NVML sees (gpu:0 when it sees none, so that the
+    engines' own error says what is missing)."""
+    parts = [p.strip() for p in configured.split(",") if p.strip()]
+    if parts == ["gpu:all"]:
+        count = len(gpu_stats())
+        return [f"gpu:{i}" for i in range(max(1, count))]
+    return parts or ["cpu"]
+
+
 def gpu_summary(device: str) -> dict[str, Any] | None:
-    """The /debug/paddle `gpu` block for the configured device (gpu:N), or None on CPU."""
+    """The /debug/paddle `gpu` block for the configured device (gpu:N; the first of a list), or None on CPU."""
     if not device.startswith("gpu"):
         return None
+    device = resolve_devices(device)[0]
     idx = int(device.split(":", 1)[1]) if ":" in device else 0
     for s in gpu_stats():
         if s["index"] == idx:

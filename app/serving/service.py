@@ -14,6 +14,7 @@ from app.core.errors import AppError, ErrorCode
 from app.documents import pdf_workers
 from app.engines.registry import build_engines
 from app.observability import metrics
+from app.observability.gpu import resolve_devices
 from app.serving.remote import RemoteEngines
 from app.serving.structure_tasks import structure_handlers
 from app.serving.tasks import default_handlers
@@ -52,27 +53,32 @@ class Service:
         self.settings = settings
         self.status = "loading"
         self.error: str | None = None
-        det_factory = engine_factory or default_engine_factory(settings, "det")
-        rec_factory = rec_factory or (engine_factory or default_engine_factory(settings, "rec"))
-        handlers = default_handlers()
-        self.pools = {
-            "det": EngineWorkers(
-                det_factory,
-                {k: handlers[k] for k in ("detect", "call")},
-                workers=settings.det_pool_workers,
-                max_batch_size=settings.det_batch,
-                max_batch_wait_ms=settings.max_batch_wait_ms,
-                name="det",
-            ),
-            "rec": EngineWorkers(
-                rec_factory,
-                {"recognize": handlers["recognize"], "call": handlers["call"]},
-                workers=settings.rec_pool_workers,
-                max_batch_size=settings.max_batch_size * 4,  # text lines, not pages
-                max_batch_wait_ms=settings.max_batch_wait_ms,
-                name="rec",
-            ),
-        }
+        # one det and one rec pool per device (OCR_DEVICE=gpu:0,gpu:1 or gpu:all); one device: "det", "rec"
+        self.devices = resolve_devices(settings.ocr_device)
+        self.pools: dict[str, EngineWorkers] = {}
+        self._groups: dict[str, list[str]] = {"det": [], "rec": []}
+        self._turn = 0
+        for device in self.devices:
+            on = settings if device == settings.ocr_device else settings.model_copy(update={"ocr_device": device})
+            suffix = "" if len(self.devices) == 1 else f"@{device}"
+            handlers = default_handlers()
+            det = engine_factory or default_engine_factory(on, "det")
+            rec = rec_factory or (engine_factory or default_engine_factory(on, "rec"))
+            for group, factory, kinds, workers, batch in (
+                ("det", det, ("detect", "call"), on.det_pool_workers, on.det_batch),
+                # rec batches count text lines, not pages
+                ("rec", rec, ("recognize", "call"), on.rec_pool_workers, on.max_batch_size * 4),
+            ):
+                name = group + suffix
+                self.pools[name] = EngineWorkers(
+                    factory,
+                    {k: handlers[k] for k in kinds},
+                    workers=workers,
+                    max_batch_size=batch,
+                    max_batch_wait_ms=settings.max_batch_wait_ms,
+                    name=name,
+                )
+                self._groups[group].append(name)
         self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
 
         for kind, handler in structure_handlers().items():  # /structure: layout and tables, det pool
@@ -87,9 +93,22 @@ class Service:
         self.loaded_at: float | None = None
 
     def add_handler(self, kind: str, handler: Any, pool: str = "det") -> None:
-        """Register another task kind (e.g. layout/table for /structure) on a pool."""
-        self.pools[pool].add_handler(kind, handler)
+        """Register another task kind (e.g. layout/table for /structure) on a pool (on every device)."""
+        for name in self._groups.get(pool, [pool]):
+            self.pools[name].add_handler(kind, handler)
         self._routes[kind] = pool
+
+    def _pick(self, group: str) -> EngineWorkers:
+        """The least loaded pool of a group (its queue depth; ties taken in turn): with several devices
+        every device gets work, and a slow or busy one gets less."""
+        names = self._groups.get(group)
+        if not names:
+            return self.pools[group]
+        if len(names) == 1:
+            return self.pools[names[0]]
+        self._turn += 1
+        order = names[self._turn % len(names) :] + names[: self._turn % len(names)]
+        return self.pools[min(order, key=lambda n: self.pools[n].depth())]
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -169,7 +188,7 @@ class Service:
     async def submit(self, kind: str, payload: Any, deadline: float | None = None, pool: str | None = None) -> Any:
         if self.remote is not None:
             return await self.remote.submit(kind, payload, deadline)
-        target = self.pools[pool or self._routes[kind]]
+        target = self.pools[pool] if pool in self.pools else self._pick(pool or self._routes[kind])
         if not target.loaded:
             await asyncio.to_thread(target.wait_loaded)
         return await target.submit(kind, payload, deadline)
@@ -185,7 +204,7 @@ class Service:
         """An engine set for read-only facts (describe/versions). Never for inference."""
         if self.remote is not None:
             return self.remote
-        workers = self.pools[pool]
+        workers = self.pools[self._groups[pool][0]] if self._groups.get(pool) else self.pools[pool]
         return workers.engines[0] if workers.engines else None
 
     def supports(self, kind: str) -> bool:
@@ -245,6 +264,7 @@ class Service:
             "cpu_threads_per_session": s.ocr_cpu_threads or "all cores",
             "cpu_mem_arena": s.ocr_cpu_mem_arena,
             "cpu_runtime": s.ocr_cpu_runtime,
+            "devices": self.devices,
             "det_trim_borders": s.ocr_det_trim_borders,
             "det_min_scale": s.ocr_det_min_scale,
             "det_text_px": s.ocr_det_text_px,
