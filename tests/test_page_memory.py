@@ -5,9 +5,13 @@ to the same requests with the budget lifted, which is how every page used to be 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +21,7 @@ from tests.conftest import TEST_KEY, ThreadServer, make_settings
 from tests.documents.pdfgen import hand_pdf
 from tests.fakes import SlowFakeEngines
 
+REPO = Path(__file__).resolve().parents[1]
 MB = 2**20
 PAGE_MB = 4000 * 5000 * 3 / MB  # one page decoded: 1440 x 1800 pt at 200 dpi, RGB
 PAGES = 12
@@ -62,27 +67,52 @@ def _post(srv: ThreadServer, path: str, files: list[tuple[str, bytes]]) -> httpx
     )
 
 
-@pytest.fixture(scope="module")
 def long_pdf() -> bytes:
     data = hand_pdf([[]] * PAGES, page_size=(1440.0, 1800.0))
     assert len(data) < 4096
     return data
 
 
-@pytest.mark.slow
-def test_a_long_pdf_of_large_pages_is_held_a_few_pages_at_a_time(long_pdf: bytes) -> None:
+def measure() -> dict[str, object]:
+    """The three peaks, in this process: run in a fresh interpreter by the test (``python -m
+    tests.test_page_memory``), so that what the rest of a test session holds or frees cannot move them."""
+    doc = long_pdf()
     with serving() as srv:  # MAX_PIXELS_IN_FLIGHT: 40 megapixels, two of these pages
-        budgeted, held = peak_growth(lambda: _post(srv, "/ocr", [("file", long_pdf)]))
-        batch, held_batch = peak_growth(lambda: _post(srv, "/ocr/batch", [("files", long_pdf)] * 3))
+        budgeted, held = peak_growth(lambda: _post(srv, "/ocr", [("file", doc)]))
+        batch, held_batch = peak_growth(lambda: _post(srv, "/ocr/batch", [("files", doc)] * 3))
     with serving(max_pixels_in_flight=10**10) as srv:
-        unbudgeted, held_all = peak_growth(lambda: _post(srv, "/ocr", [("file", long_pdf)]))
-    assert budgeted.status_code == 200 and len(budgeted.json()["pages"]) == PAGES
-    assert unbudgeted.json()["pages"] == budgeted.json()["pages"]
-    assert batch.status_code == 200
-    assert [r["status"] for r in batch.json()["results"]] == [200] * 3
-    assert all(len(r["result"]["pages"]) == PAGES for r in batch.json()["results"])
+        unbudgeted, held_all = peak_growth(lambda: _post(srv, "/ocr", [("file", doc)]))
+    return {
+        "held": held,
+        "held_batch": held_batch,
+        "held_all": held_all,
+        "budgeted": [budgeted.status_code, budgeted.json().get("pages")],
+        "unbudgeted_pages": unbudgeted.json().get("pages"),
+        "batch": [batch.status_code, batch.json().get("results")],
+    }
+
+
+@pytest.mark.slow
+def test_a_long_pdf_of_large_pages_is_held_a_few_pages_at_a_time() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.test_page_memory"], capture_output=True, text=True, timeout=600, cwd=REPO
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    m = json.loads(run.stdout.strip().splitlines()[-1])
+    status, pages = m["budgeted"]
+    assert status == 200 and len(pages) == PAGES
+    assert m["unbudgeted_pages"] == pages
+    batch_status, results = m["batch"]
+    assert batch_status == 200
+    assert [r["status"] for r in results] == [200] * 3
+    assert all(len(r["result"]["pages"]) == PAGES for r in results)
+    held, held_batch, held_all = m["held"], m["held_batch"], m["held_all"]
     print(f"peak growth: /ocr {held:.0f} MB, /ocr/batch x3 {held_batch:.0f} MB, without a budget {held_all:.0f} MB")
     whole_document = PAGES * PAGE_MB  # 687 MB
     assert held < 0.5 * whole_document, held
     assert held_batch < 0.5 * whole_document, held_batch  # three documents, one budget
     assert held < 0.6 * held_all, (held, held_all)
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure()))
