@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from app.documents.stream import PixelBudget
 from app.documents.types import Limits
 from app.engines.models import TABLE_MODEL
 from app.engines.table import HybridTableRecognizer
@@ -26,7 +27,6 @@ from app.serving.structure_tasks import structure_handlers
 from tests.conftest import make_settings
 from tests.render import to_bytes
 from tests.structure import docs
-from tests.structure.conftest import _WithStructure
 
 LIMITS = Limits(max_bytes=50_000_000, max_pixels=40_000_000, max_pages=10)
 
@@ -144,6 +144,7 @@ async def run_method(direct: Direct, methods: tuple[str, ...], cases: list[tuple
             OcrOptions(lang, detect_orientation=False),
             direct,
             limits=LIMITS,
+            budget=PixelBudget.for_request(make_settings()),
             pages=None,
             engine_info={},
         )
@@ -193,11 +194,10 @@ def rapid_table_own(cases: list[tuple[str, docs.Page]], page_lines: list[Any], m
 
 async def main() -> None:
     from app.engines.registry import build_engines
-    from app.engines.structure_registry import build_layout
 
     settings = make_settings()
     model = settings.models_dir / TABLE_MODEL
-    direct = Direct(_WithStructure(build_engines(settings), build_layout(settings), None), None)
+    direct = Direct(build_engines(settings), None)  # the full set: layout and table engines included
     rows = []
     import sys
 

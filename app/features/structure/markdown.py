@@ -110,6 +110,26 @@ def paragraph(lines: Sequence[str]) -> str:
     return out
 
 
+# a block is wrapped prose (its lines joined into one paragraph) when most of its lines run to within
+# WRAP_FILL of its width; otherwise (addresses, key-value lines, item rows) every line keeps its break
+WRAP_FILL = 0.9
+WRAP_SHARE = 0.6
+
+
+def text_lines(lines: Sequence[str], widths: Sequence[float] | None = None, measure: float = 0.0) -> str:
+    """A text block's lines: joined into a paragraph when they are wrapped prose (see WRAP_FILL; ``measure``:
+    how wide a full line is in the block's column, else its widest line), else one Markdown line each with
+    a hard break ("two spaces, newline"), so that a page's lines stay lines."""
+    kept = [(t.strip(), w) for t, w in zip(lines, widths or [0.0] * len(lines), strict=True) if t.strip()]
+    if widths is None or len(kept) < 2:
+        return escape_text(paragraph(lines))
+    widest = max(measure, *(w for _, w in kept)) or 1.0
+    full = sum(1 for _, w in kept[:-1] if w >= WRAP_FILL * widest)  # the last line of a paragraph is short
+    if full >= WRAP_SHARE * (len(kept) - 1):
+        return escape_text(paragraph(lines))
+    return "  \n".join(escape_text(t) for t, _ in kept)
+
+
 def join_pages(pages: Sequence[tuple[int, str]]) -> str:
     """(page number, page Markdown) pairs -> the document's Markdown."""
     if len(pages) == 1:
@@ -148,6 +168,10 @@ def block_markdown(block: _BlockLike, *, title_level: int = 2) -> str:
     if kind == "formula":
         inside = paragraph(block.line_texts)
         return f"$$ {inside} $$" if inside else ""
+    boxes = [getattr(ln, "bbox", None) for ln in getattr(block, "lines", None) or []]
+    if block.line_texts and boxes and all(b is not None and len(b) == 4 for b in boxes):
+        widths = [float(b[2]) - float(b[0]) for b in boxes]  # type: ignore[index]
+        return text_lines(block.line_texts, widths, float(getattr(block, "measure", 0.0) or 0.0))
     return escape_text(paragraph(block.line_texts or block.text.splitlines()))
 
 

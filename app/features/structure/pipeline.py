@@ -54,6 +54,7 @@ from app.features.structure.blocks import (
 )
 from app.features.structure.order import order_page_blocks
 from app.features.structure.tables import table_block
+from app.features.structure.text_tables import column_measure, split_text_tables
 from app.features.structure.types import Block, StructurePage, StructureResult
 from app.serving.structure_tasks import LayoutJob, LayoutResult
 
@@ -112,6 +113,11 @@ async def _structure_page(
         for e in extra:
             blocks.extend(e)
     timings["table"] = timings.get("table", 0.0) + (time.perf_counter() - t) * 1000
+    # tables without rules inside text blocks, found by their header row (text_tables.py)
+    blocks = [part for b in blocks for part in (split_text_tables(b) if b.type == "text" else [b])]
+    for b in blocks:
+        if b.type == "text":
+            b.measure = column_measure(b.bbox, lines)
     gray = image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
     for b in blocks:
         sizes = [ink_height(gray, ln.bbox) for ln in b.lines]

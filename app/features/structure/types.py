@@ -79,6 +79,7 @@ class Block:
     lines: list[Line] = field(default_factory=list)
     table: TableResult | None = None
     size: float = 0.0  # median glyph (ink) height of the block's lines, px: the font size, roughly
+    measure: float = 0.0  # the width a full line of text has in this block's column (wrapped prose fills it)
 
     @property
     def line_texts(self) -> list[str]:

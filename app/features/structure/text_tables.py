@@ -1,0 +1,188 @@
+"""Tables without ruling lines, found in text blocks by their header row.
+
+Invoices, statements and receipts print their item tables without rules, often with single spaces
+between the columns, so the layout model sees text and the detector reads each row as one line. A line
+made of column headings (``품목 수량 단가 금액``, ``Description Qty Unit price Amount``: at least three,
+nothing else) starts a table; the lines under it that end in numbers (amounts, quantities, rates) are its
+rows, up to the first line that does not. Each row's trailing numbers fill the numeric columns from the
+right (amounts to the rightmost free column, a bare count to the quantity column), its leading words the
+first column. Lines detected as separate boxes on one row (wide gaps) are read as one row, left to right.
+``table.method`` is ``text_columns``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.features.ocr.types import Line
+from app.features.structure.types import Block, CellResult, TableResult
+
+METHOD = "text_columns"
+# column headings (lower case, spaces removed); the first column holds words, the others numbers
+HEADINGS = {
+    # Korean
+    "품목", "품명", "품목명", "상품명", "내역", "내용", "적요", "거래내용", "항목", "규격", "단위", "수량", "단가",
+    "금액", "공급가액", "세액", "부가세", "합계", "합계금액", "비고", "일자", "거래일", "입금", "출금", "잔액",
+    "할인", "판매가", "가격",
+    # English
+    "item", "items", "description", "product", "service", "qty", "quantity", "units", "unit", "price",
+    "unitprice", "rate", "amount", "total", "subtotal", "tax", "vat", "date", "details", "debit", "credit",
+    "balance", "discount", "hours",
+}  # fmt: skip
+QUANTITY = {"수량", "qty", "quantity", "units", "hours"}
+MIN_COLUMNS = 3
+MIN_ROWS = 2
+
+_NUMBER = re.compile(r"^[(₩$€£¥]?[-+]?\d[\d,.]*(원|%|개|EA|ea|\)|시간)?$")
+_MONEY = re.compile(r"[,₩$€£¥원]|\.\d{2}$")
+
+
+def _key(word: str) -> str:
+    return word.lower().rstrip(":").replace(" ", "")
+
+
+def headings(text: str) -> list[str] | None:
+    """The column headings of a header line, or None when it is not one (two-word headings such as
+    ``Unit price`` count once)."""
+    words = text.split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        pair = _key(words[i] + words[i + 1]) if i + 1 < len(words) else ""
+        if pair in HEADINGS:
+            out.append(f"{words[i]} {words[i + 1]}")
+            i += 2
+        elif _key(words[i]) in HEADINGS:
+            out.append(words[i])
+            i += 1
+        else:
+            return None
+    return out if len(out) >= MIN_COLUMNS else None
+
+
+def _is_number(token: str) -> bool:
+    return bool(_NUMBER.match(token))
+
+
+def row_cells(text: str, heads: Sequence[str]) -> list[str] | None:
+    """A row's cells under ``heads``, or None when the line is not a row (it does not end in a number)."""
+    words = text.split()
+    n = 0
+    while n < len(words) - 1 and _is_number(words[len(words) - 1 - n]):
+        n += 1
+    if n == 0 and words and _is_number(words[-1]):
+        n = 1
+    if n == 0:
+        return None
+    numbers, label = words[len(words) - n :], words[: len(words) - n]
+    cols = len(heads)
+    slots = list(range(1, cols))
+    cells = [""] * cols
+    if len(numbers) > len(slots):  # more numbers than numeric columns: the first ones belong to the label
+        label += numbers[: len(numbers) - len(slots)]
+        numbers = numbers[len(numbers) - len(slots) :]
+    quantity = next((c for c in slots if _key(heads[c]) in QUANTITY), None)
+    right = cols  # columns at and right of this are taken
+    for token in reversed(numbers):
+        free = [c for c in slots if c < right]
+        if not free:
+            break
+        col = free[-1]
+        if not _MONEY.search(token) and quantity is not None and quantity in free and token.isdigit():
+            col = quantity
+        cells[col] = token
+        right = col
+    cells[0] = " ".join(label)
+    return cells
+
+
+def _rows(lines: Sequence[Line]) -> list[list[Line]]:
+    """Lines (in reading order) grouped into rows: the ones whose vertical centres lie within half a line
+    height of the row's first, left to right."""
+    rows: list[list[Line]] = []
+    for ln in lines:
+        cy, h = (ln.bbox[1] + ln.bbox[3]) / 2, ln.bbox[3] - ln.bbox[1]
+        if rows:
+            first = rows[-1][0]
+            if abs(cy - (first.bbox[1] + first.bbox[3]) / 2) <= 0.5 * max(h, first.bbox[3] - first.bbox[1]):
+                rows[-1].append(ln)
+                continue
+        rows.append([ln])
+    return [sorted(r, key=lambda ln: ln.bbox[0]) for r in rows]
+
+
+def _text(row: Sequence[Line]) -> str:
+    return " ".join(ln.text for ln in row)
+
+
+def split_text_tables(block: Block) -> list[Block]:
+    """``block`` (a text block) as text / table / text blocks where a header row starts a table."""
+    rows = _rows(block.lines)
+    for start, header in enumerate(rows):
+        heads = headings(_text(header))
+        if heads is None:
+            continue
+        body: list[tuple[list[Line], list[str]]] = []
+        for row in rows[start + 1 :]:
+            cells = row_cells(_text(row), heads)
+            if cells is None:
+                break
+            body.append((row, cells))
+        if len(body) < MIN_ROWS:
+            continue
+        table_rows = [header, *(r for r, _ in body)]
+        grid = [list(heads), *(cells for _, cells in body)]
+        result = TableResult(
+            rows=len(grid),
+            cols=len(heads),
+            method=METHOD,
+            cells=[
+                CellResult(r, c, 1, 1, text, _cell_box(_union(row), c, len(heads)))
+                for r, (row, texts) in enumerate(zip(table_rows, grid, strict=True))
+                for c, text in enumerate(texts)
+            ],
+        )
+        table_lines = [ln for r in table_rows for ln in r]
+        out: list[Block] = []
+        before = [ln for r in rows[:start] for ln in r]
+        after = [ln for r in rows[start + len(table_rows) :] for ln in r]
+        if before:
+            out.append(_text_block(before))
+        out.append(Block("table", METHOD, _union(table_lines), 0.0, table_lines, table=result, size=block.size))
+        if after:
+            out.extend(split_text_tables(_text_block(after)))
+        return out
+    return [block]
+
+
+def _cell_box(row: Sequence[float], col: int, cols: int) -> list[float]:
+    """A cell's place: its share of the row (a row read as one line has no cell positions of its own)."""
+    x0, y0, x1, y1 = row
+    w = (x1 - x0) / cols
+    return [x0 + col * w, y0, x0 + (col + 1) * w, y1]
+
+
+def _union(lines: Sequence[Line]) -> list[float]:
+    return [
+        min(ln.bbox[0] for ln in lines),
+        min(ln.bbox[1] for ln in lines),
+        max(ln.bbox[2] for ln in lines),
+        max(ln.bbox[3] for ln in lines),
+    ]
+
+
+def column_measure(bbox: Sequence[float], page_lines: Sequence[Line]) -> float:
+    """How wide a full line is in the column of a block at ``bbox``: the 90th percentile of the widths of the
+    page's lines that lie mostly within the block's horizontal extent (titles spanning columns are few)."""
+    x0, x1 = float(bbox[0]), float(bbox[2])
+    widths = sorted(
+        ln.bbox[2] - ln.bbox[0]
+        for ln in page_lines
+        if min(x1, ln.bbox[2]) - max(x0, ln.bbox[0]) >= 0.5 * (ln.bbox[2] - ln.bbox[0]) > 0
+    )
+    return float(widths[min(len(widths) - 1, int(0.9 * len(widths)))]) if widths else 0.0
+
+
+def _text_block(lines: Sequence[Line]) -> Block:
+    return Block("text", "lines", _union(lines), 0.0, list(lines))
