@@ -257,9 +257,7 @@ class Settings(BaseSettings):
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
         ok = parts == ["cpu"] or parts == ["gpu:all"] or all(re.fullmatch(r"gpu(:\d+)?", p) for p in parts)
         if not parts or not ok or len(set(parts)) != len(parts) or (len(parts) > 1 and "gpu" in parts):
-            raise ValueError(
-                f"{value!r}: use cpu, gpu, gpu:N, a list of distinct GPUs such as gpu:0,gpu:1, or gpu:all"
-            )
+            raise ValueError(f"{value!r}: use cpu, gpu, gpu:N, a list of distinct GPUs such as gpu:0,gpu:1, or gpu:all")
         return ",".join(parts)
 
     @field_validator("ocr_default_lang")
