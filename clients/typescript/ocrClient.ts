@@ -189,6 +189,8 @@ export class OcrApiError extends Error {
   /** Seconds from `Retry-After` (429, 503), when the service sent it. */
   readonly retryAfterSeconds: number | null;
   readonly details: Record<string, unknown> | undefined;
+  /** Which credential the request carried (`api-key`, `token`), so a 401 can say what to fix. */
+  readonly credential: "api-key" | "token" | null;
 
   constructor(init: {
     status: number;
@@ -197,6 +199,7 @@ export class OcrApiError extends Error {
     requestId?: string | null;
     retryAfterSeconds?: number | null;
     details?: Record<string, unknown> | undefined;
+    credential?: "api-key" | "token" | null;
   }) {
     super(init.message);
     this.status = init.status;
@@ -204,6 +207,7 @@ export class OcrApiError extends Error {
     this.requestId = init.requestId ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
     this.details = init.details;
+    this.credential = init.credential ?? null;
   }
 
   /** Worth retrying later: busy (429), not ready (503), timed out (504) or a network error. */
@@ -230,7 +234,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Turn a non-2xx Response into an OcrApiError (reads the body). */
-export async function errorFromResponse(res: Response): Promise<OcrApiError> {
+export async function errorFromResponse(
+  res: Response,
+  credential: "api-key" | "token" | null = null,
+): Promise<OcrApiError> {
   const text = await res.text().catch(() => "");
   const requestId = res.headers.get("x-request-id");
   const retryAfterSeconds = parseRetryAfter(res.headers.get("retry-after"));
@@ -249,6 +256,7 @@ export async function errorFromResponse(res: Response): Promise<OcrApiError> {
       requestId: typeof env["request_id"] === "string" ? env["request_id"] : requestId,
       retryAfterSeconds,
       details: isRecord(env["details"]) ? env["details"] : undefined,
+      credential,
     });
   }
   return new OcrApiError({
@@ -257,6 +265,7 @@ export async function errorFromResponse(res: Response): Promise<OcrApiError> {
     message: `The server answered ${res.status} ${res.statusText}`.trim(),
     requestId,
     retryAfterSeconds,
+    credential,
   });
 }
 
@@ -489,7 +498,12 @@ export class OcrClient {
     if (this.options.getToken) {
       const token = await this.options.getToken();
       if (token) return { authorization: `Bearer ${token}` };
-      throw new OcrApiError({ status: 401, code: "unauthenticated", message: "Not signed in: no token to send." });
+      throw new OcrApiError({
+        status: 401,
+        code: "unauthenticated",
+        message: "Not signed in: no token to send.",
+        credential: "token",
+      });
     }
     return this.options.apiKey ? { "x-api-key": this.options.apiKey } : {};
   }
@@ -536,7 +550,10 @@ export class OcrClient {
           message: `Could not reach the OCR service (${err instanceof Error ? err.message : String(err)}). Check the URL and CORS (ALLOWED_ORIGINS).`,
         });
       }
-      if (!res.ok) throw await errorFromResponse(res);
+      if (!res.ok) {
+        const credential = this.options.getToken ? "token" : this.options.apiKey ? "api-key" : null;
+        throw await errorFromResponse(res, credential);
+      }
       return (await res.json()) as T;
     } finally {
       clearTimeout(timer);
@@ -555,13 +572,15 @@ export function describeError(err: unknown): string {
   if (!(err instanceof OcrApiError)) return err instanceof Error ? err.message : String(err);
   switch (err.status) {
     case 401:
+      // an API key does not expire by signing in: say which credential to fix
+      if (err.credential === "api-key") return `The API key was not accepted: ${err.message} Check the key you were given.`;
+      if (err.credential === null) return `This service needs an API key or a sign-in: ${err.message}`;
       return `Please sign in again. (${err.message})`;
     case 403:
       return `You are not allowed to do this. (${err.message})`;
     case 413:
-      return `The document is too large: ${err.message}`;
     case 415:
-      return `This file type is not supported: ${err.message}`;
+      return err.message; // the service's own sentence already says what is too large or unsupported
     case 429:
       return `The service is busy; try again${err.retryAfterSeconds ? ` in ${err.retryAfterSeconds} s` : " shortly"}.`;
     case 503:

@@ -75,7 +75,8 @@ try {
   out.badDescribed = describeError(e);
 }
 const bearer = new OcrClient({ baseUrl: base, getToken: async () => "not-a-jwt", retries: 0 });
-try { await bearer.ocr(file); } catch (e) { out.bearerStatus = e.status; }
+try { await bearer.ocr(file); } catch (e) { out.bearerStatus = e.status; out.bearerDescribed = describeError(e); }
+out.unsupported = describeError(new OcrApiError({ status: 415, code: "unsupported_media_type", message: "Unsupported file type." }));
 const offline = new OcrClient({ baseUrl: "http://127.0.0.1:9", apiKey: key, retries: 0 });
 try { await offline.ocr(file); } catch (e) { out.offlineCode = e.code; }
 console.log(JSON.stringify(out));
@@ -107,6 +108,10 @@ def test_compiled_client_against_the_api_contract(
     assert out["jobMarkdown"] is True
     assert out["badIsApiError"] and out["badStatus"] == 401 and out["badCode"] == "unauthenticated"
     assert out["badMessage"] == "The API key is not valid."
-    assert out["badDescribed"].startswith("Please sign in again.")
-    assert out["bearerStatus"] == 401
+    # an API-key user is told to check the key, a signed-in user to sign in again; a 415 is said once
+    assert (
+        out["badDescribed"] == "The API key was not accepted: The API key is not valid. Check the key you were given."
+    )
+    assert out["bearerStatus"] == 401 and out["bearerDescribed"].startswith("Please sign in again.")
+    assert out["unsupported"] == "Unsupported file type."
     assert out["offlineCode"] == "network_error"
