@@ -40,12 +40,10 @@ def load_pages() -> list[tuple[np.ndarray, str]]:
 
 
 def gpu_memory_mb(device: str) -> float | None:
-    from app.observability.gpu import gpu_stats
+    from app.observability.gpu import gpu_summary
 
-    if not device.startswith("gpu"):
-        return None
-    idx = int(device.split(":", 1)[1]) if ":" in device else 0
-    return next((s["memory_used_mb"] for s in gpu_stats() if s["index"] == idx), None)
+    summary = gpu_summary(device)
+    return None if summary is None else summary["memory_used_mb"]
 
 
 def measure(device: str, batches: list[int], rounds: int, budget_s: float) -> dict[str, Any]:

@@ -36,15 +36,26 @@ def test_the_script_of_a_text_decides_its_language() -> None:
     assert page_lang([("", None)]) is None
 
 
-def post(srv: LiveServer, headers: dict[str, str], data: bytes, lang: str) -> dict[str, Any]:
+def post(
+    srv: LiveServer,
+    headers: dict[str, str],
+    data: bytes,
+    lang: str,
+    *,
+    path: str = "/ocr",
+    mime: str = "image/png",
+    status: int = 200,
+    **form: str,
+) -> dict[str, Any]:
+    """POST a document to ``path`` in ``lang``; the body, once the status is the one expected."""
     r = httpx.post(
-        f"{srv.url}/ocr",
+        f"{srv.url}{path}",
         headers=headers,
-        files={"file": ("p.png", data, "image/png")},
-        data={"lang": lang},
+        files={"file": ("doc", data, mime)},
+        data={"lang": lang, **form},
         timeout=120,
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == status, r.text
     return dict(r.json())
 
 
@@ -93,15 +104,8 @@ def test_a_pdf_reports_each_pages_language(live_server: LiveServer, api_headers:
     from tests.render import images_to_pdf
 
     pages = [render_lines(ENGLISH_SAMPLE[:8], font_name="dejavu")[0], render_lines(KOREAN_SAMPLE[:8])[0]]
-    r = httpx.post(
-        f"{live_server.url}/ocr",
-        headers=api_headers,
-        files={"file": ("two.pdf", images_to_pdf(pages), "application/pdf")},
-        data={"lang": "auto"},
-        timeout=120,
-    )
-    assert r.status_code == 200, r.text
-    assert [p["lang"] for p in r.json()["pages"]] == ["en", "korean"]
+    body = post(live_server, api_headers, images_to_pdf(pages), "auto", mime="application/pdf")
+    assert [p["lang"] for p in body["pages"]] == ["en", "korean"]
 
 
 @pytest.mark.integration
@@ -113,22 +117,9 @@ def test_auto_is_a_language_every_route_and_the_settings_accept(
     assert load_settings(auth_mode="none", ocr_default_lang="auto").ocr_default_lang == "auto"
     img, _ = render_lines(ENGLISH_SLIP[:4], font_name="dejavu")
     for path, form in (("/structure", {}), ("/extraction", {"template": "auto"})):
-        r = httpx.post(
-            f"{live_server.url}{path}",
-            headers=api_headers,
-            files={"file": ("p.png", to_bytes(img), "image/png")},
-            data={"lang": "auto", **form},
-            timeout=120,
-        )
-        assert r.status_code == 200, (path, r.text)
-        assert r.json()["lang"] == "auto"
-    r = httpx.post(
-        f"{live_server.url}/ocr",
-        headers=api_headers,
-        files={"file": ("p.png", to_bytes(img), "image/png")},
-        data={"lang": "automatic"},
-        timeout=60,
-    )
-    assert r.status_code == 422 and r.json()["error"]["code"] == "unsupported_language"
+        assert post(live_server, api_headers, to_bytes(img), "auto", path=path, **form)["lang"] == "auto"
+    wrong = post(live_server, api_headers, to_bytes(img), "automatic", status=422)
+    assert wrong["error"]["code"] == "unsupported_language"
+    assert httpx.get(f"{live_server.url}/health").status_code == 200
     cfg = httpx.get(f"{live_server.url}/web/config").json()
     assert cfg["page_lang"] == "auto" and "auto" in cfg["languages"]

@@ -23,7 +23,7 @@ import numpy as np
 from app.core.languages import AUTO
 from app.engines.base import Recognized, TextRecognizer
 
-__all__ = ["AUTO", "hangul_share", "page_lang", "read_auto", "script_lang"]
+__all__ = ["AUTO", "hangul_share", "page_lang", "read_auto", "script_lang", "text_lang"]
 KOREAN = "korean"
 PROBE_LINES = 12
 HANGUL_SHARE = 0.25
@@ -40,6 +40,18 @@ def hangul_share(texts: Iterable[str]) -> float | None:
     hangul = len(_HANGUL.findall(joined))
     letters = hangul + len(_LATIN.findall(joined)) + len(_HAN.findall(joined)) + len(_KANA.findall(joined))
     return hangul / letters if letters else None
+
+
+def korean_text(texts: Iterable[str]) -> bool:
+    """Whether ``texts`` are for the Korean reader: Hangul is at least HANGUL_SHARE of their letters, or
+    they hold no letters at all (digits and signs stay with the deployment default)."""
+    share = hangul_share(texts)
+    return share is None or share >= HANGUL_SHARE
+
+
+def text_lang(texts: Sequence[str]) -> str:
+    """The language of text that is already there (a PDF's text layer), by the same rule as read_auto."""
+    return KOREAN if korean_text(texts) else script_lang("".join(texts))
 
 
 def script_lang(text: str) -> str:
@@ -67,8 +79,7 @@ def read_auto(korean: TextRecognizer, general: TextRecognizer, crops: Sequence[n
     order = sorted(range(len(crops)), key=lambda i: -crops[i].shape[1] / max(1, crops[i].shape[0]))
     probe = order[:PROBE_LINES]
     first = korean.recognize([crops[i] for i in probe])
-    share = hangul_share(r.text for r in first)
-    if share is None or share >= HANGUL_SHARE:
+    if korean_text(r.text for r in first):
         out: list[Recognized] = [Recognized("", 0.0)] * len(crops)
         for i, r in zip(probe, first, strict=True):
             out[i] = r

@@ -18,7 +18,7 @@ from app.core.executors import Work
 from app.documents.decode import open_document
 from app.documents.stream import PixelBudget, each_page, map_pages
 from app.documents.types import Document, Limits, Page
-from app.engines.auto_lang import AUTO, HANGUL_SHARE, KOREAN, hangul_share, page_lang, script_lang
+from app.engines.auto_lang import AUTO, KOREAN, page_lang, text_lang
 from app.engines.base import Recognized
 from app.engines.crops import has_ink
 from app.engines.reading_order import sort_reading_order
@@ -46,9 +46,7 @@ def _text_layer_page(page: Page, lang: str) -> PageResult:
     lines = [Line.from_box(span.text, 1.0, span.box) for span in page.text_layer if span.text.strip()]
     lines = sort_reading_order(lines, lambda ln: ln.bbox)
     if lang == AUTO:  # the text is there: its script says the language
-        share = hangul_share(ln.text for ln in lines)
-        text = "".join(ln.text for ln in lines)
-        lang = KOREAN if share is None or share >= HANGUL_SHARE else script_lang(text)
+        lang = text_lang([ln.text for ln in lines])
     return PageResult(
         page=page.index, width=page.width, height=page.height, source="text_layer", lines=lines, lang=lang
     )

@@ -277,6 +277,13 @@ def merge_lists(blocks: list[Block]) -> list[Block]:
 
 
 def line_rows(lines: Sequence[Line]) -> list[int]:
+    """The lines' indices in reading order: row by row, left to right."""
+    return [i for row in row_groups(lines) for i in row]
+
+
+def row_groups(lines: Sequence[Line]) -> list[list[int]]:
+    """The lines' indices grouped into rows (vertical centres within half a line height), top to bottom,
+    each row left to right."""
     h = median_height(lines)
     idx = sorted(range(len(lines)), key=lambda i: (lines[i].bbox[1] + lines[i].bbox[3]) / 2)
     rows: list[list[int]] = []
@@ -288,4 +295,16 @@ def line_rows(lines: Sequence[Line]) -> list[int]:
                 rows[-1].append(i)
                 continue
         rows.append([i])
-    return [i for row in rows for i in sorted(row, key=lambda j: lines[j].bbox[0])]
+    return [sorted(row, key=lambda j: lines[j].bbox[0]) for row in rows]
+
+
+def column_measure(bbox: Sequence[float], page_lines: Sequence[Line]) -> float:
+    """How wide a full line is in the column of a block at ``bbox``: the 90th percentile of the widths of the
+    page's lines that lie mostly within the block's horizontal extent (titles spanning columns are few)."""
+    x0, x1 = float(bbox[0]), float(bbox[2])
+    widths = sorted(
+        ln.bbox[2] - ln.bbox[0]
+        for ln in page_lines
+        if min(x1, ln.bbox[2]) - max(x0, ln.bbox[0]) >= 0.5 * (ln.bbox[2] - ln.bbox[0]) > 0
+    )
+    return float(widths[min(len(widths) - 1, int(0.9 * len(widths)))]) if widths else 0.0

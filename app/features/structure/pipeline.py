@@ -46,6 +46,7 @@ from app.features.structure.blocks import (
     box_inter,
     box_union,
     clean_regions,
+    column_measure,
     group_lines,
     ink_height,
     line_rows,
@@ -54,7 +55,7 @@ from app.features.structure.blocks import (
 )
 from app.features.structure.order import order_page_blocks
 from app.features.structure.tables import table_block
-from app.features.structure.text_tables import column_measure, split_text_tables
+from app.features.structure.text_tables import split_text_tables
 from app.features.structure.types import Block, StructurePage, StructureResult
 from app.serving.structure_tasks import LayoutJob, LayoutResult
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from app.features.ocr.types import Line
+from app.features.structure.blocks import box_union, row_groups
 from app.features.structure.types import Block, CellResult, TableResult
 
 METHOD = "text_columns"
@@ -97,28 +98,13 @@ def row_cells(text: str, heads: Sequence[str]) -> list[str] | None:
     return cells
 
 
-def _rows(lines: Sequence[Line]) -> list[list[Line]]:
-    """Lines (in reading order) grouped into rows: the ones whose vertical centres lie within half a line
-    height of the row's first, left to right."""
-    rows: list[list[Line]] = []
-    for ln in lines:
-        cy, h = (ln.bbox[1] + ln.bbox[3]) / 2, ln.bbox[3] - ln.bbox[1]
-        if rows:
-            first = rows[-1][0]
-            if abs(cy - (first.bbox[1] + first.bbox[3]) / 2) <= 0.5 * max(h, first.bbox[3] - first.bbox[1]):
-                rows[-1].append(ln)
-                continue
-        rows.append([ln])
-    return [sorted(r, key=lambda ln: ln.bbox[0]) for r in rows]
-
-
 def _text(row: Sequence[Line]) -> str:
     return " ".join(ln.text for ln in row)
 
 
 def split_text_tables(block: Block) -> list[Block]:
     """``block`` (a text block) as text / table / text blocks where a header row starts a table."""
-    rows = _rows(block.lines)
+    rows = [[block.lines[i] for i in row] for row in row_groups(block.lines)]
     for start, header in enumerate(rows):
         heads = headings(_text(header))
         if heads is None:
@@ -164,24 +150,7 @@ def _cell_box(row: Sequence[float], col: int, cols: int) -> list[float]:
 
 
 def _union(lines: Sequence[Line]) -> list[float]:
-    return [
-        min(ln.bbox[0] for ln in lines),
-        min(ln.bbox[1] for ln in lines),
-        max(ln.bbox[2] for ln in lines),
-        max(ln.bbox[3] for ln in lines),
-    ]
-
-
-def column_measure(bbox: Sequence[float], page_lines: Sequence[Line]) -> float:
-    """How wide a full line is in the column of a block at ``bbox``: the 90th percentile of the widths of the
-    page's lines that lie mostly within the block's horizontal extent (titles spanning columns are few)."""
-    x0, x1 = float(bbox[0]), float(bbox[2])
-    widths = sorted(
-        ln.bbox[2] - ln.bbox[0]
-        for ln in page_lines
-        if min(x1, ln.bbox[2]) - max(x0, ln.bbox[0]) >= 0.5 * (ln.bbox[2] - ln.bbox[0]) > 0
-    )
-    return float(widths[min(len(widths) - 1, int(0.9 * len(widths)))]) if widths else 0.0
+    return box_union([ln.bbox for ln in lines])
 
 
 def _text_block(lines: Sequence[Line]) -> Block:
