@@ -1,4 +1,5 @@
-"""Render every error as the one envelope: {"error": {"code", "message", "request_id"}}."""
+"""Render every error as the one envelope: {"error": {"code", "message", "request_id"}}, its message in the
+language the request's `Accept-Language` prefers (app/core/i18n.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import i18n
 from app.core.errors import AppError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -33,12 +35,23 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
+def language_of(request: Request) -> str:
+    """The language a request's answer is written in: `ko` or `en` (the default), by `Accept-Language`."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def language_headers(lang: str) -> dict[str, str]:
+    """What a response written in `lang` carries: its language, and that it depends on Accept-Language."""
+    return {"Content-Language": lang, "Vary": "Accept-Language"}
+
+
 def render(request: Request, err: AppError) -> JSONResponse:
     rid = request_id_of(request)
-    headers = dict(err.headers)
+    lang = language_of(request)
+    headers = {**dict(err.headers), **language_headers(lang)}
     if rid:
         headers["x-request-id"] = rid
-    return JSONResponse(status_code=err.status, content=err.body(rid), headers=headers)
+    return JSONResponse(status_code=err.status, content=err.body(rid, lang), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -50,16 +63,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
+        problems: list[str] = []
+        translated: list[str] = []  # in the caller's language, from pydantic's error types and context
         missing_file = False
+        lang = language_of(request)
         for e in exc.errors():
             loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "header"))
             if e.get("type") == "missing" and loc in ("file", "files"):
                 missing_file = True
-            problems.append(f"{loc or 'request'}: {e.get('msg')}")
-        if missing_file:
-            return render(request, AppError(ErrorCode.MISSING_FILE, "; ".join(problems)))
-        return render(request, AppError(ErrorCode.INVALID_PARAMETER, "; ".join(problems)))
+            problems.append(i18n.validation_problem(loc or "request", e, i18n.ENGLISH))
+            translated.append(i18n.validation_problem(loc or "request", e, lang))
+        code = ErrorCode.MISSING_FILE if missing_file else ErrorCode.INVALID_PARAMETER
+        return render(request, AppError(code, "; ".join(problems), translations={lang: "; ".join(translated)}))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

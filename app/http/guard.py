@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.security import authenticate
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
+from app.http.errors import language_headers, language_of
 from app.http.uploads import FORM_OVERHEAD
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -127,9 +128,11 @@ class RequestGuard:
 
 async def _respond(scope: Scope, send: Send, err: AppError) -> None:
     rid = scope.get("state", {}).get("request_id")
-    body = json.dumps(err.body(rid)).encode()
+    lang = language_of(Request(scope))
+    body = json.dumps(err.body(rid, lang)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers.items()]
+    extra = {**err.headers, **language_headers(lang)}
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
     if rid:
         headers.append((b"x-request-id", str(rid).encode("latin-1")))
     # the body was never read: ask the client to close rather than send it on a kept-alive connection

@@ -74,6 +74,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "valid": True,
             "source": "rules",
             "concept": "total",
+            "label": "합계 금액",
         },
         "business_number": {
             "value": "123-45-67890",
@@ -85,6 +86,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "valid": False,
             "source": "rules",
             "concept": "business_number",
+            "label": "사업자등록번호",
             "reason": "the check digit does not match: a digit is misread or the number is not a business number",
         },
         "date": {
@@ -97,6 +99,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "valid": True,
             "source": "rules",
             "concept": "document_date",
+            "label": "날짜",
         },
         "vendor": {
             "value": None,
@@ -108,6 +111,7 @@ _EXTRACTION_EXAMPLE: dict[str, Any] = {
             "valid": None,
             "source": None,
             "concept": "vendor",
+            "label": "상호",
         },
     },
     "text": "주식회사 한빛소프트 거래명세서\n…",

@@ -51,6 +51,7 @@ def test_done_criterion_korean_invoice(ko_doc: DocumentResult, settings: Setting
         "valid": None,
         "source": None,
         "concept": "document_number",
+        "label": "청구서 번호",  # the template's label, in Korean for a Korean document
     }
     assert out["text"] == ko_doc.text
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from app.features.extraction.keys import compact
+from app.features.extraction.labels import Label, parse_label
 from app.features.extraction.templates import FieldSpec, TemplateSet
 
 CONCEPTS_FILE = Path(__file__).resolve().parent / "concepts.yaml"
@@ -58,6 +59,7 @@ class Concept:
     patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     prefer: str | None = None
+    label: Label = ()
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +77,7 @@ def load_concepts(path: Path = CONCEPTS_FILE) -> tuple[Concept, ...]:
                 tuple(raw.get("patterns", ())),
                 tuple(raw.get("exclude", ())),
                 raw.get("prefer"),
+                parse_label(raw.get("label"), f"{path.name}: {name}"),
             )
         )
     return tuple(out)
@@ -192,6 +195,7 @@ def concept_spec(concept: Concept, templates: TemplateSet, name: str) -> FieldSp
         patterns=tuple(dict.fromkeys([*union("patterns"), *concept.patterns])),
         exclude=tuple(dict.fromkeys([*union("exclude"), *concept.exclude])),
         prefer=concept.prefer or first.prefer,
+        label=concept.label or first.label,
         scan=any(m.scan for m in same_type),
         top_line=any(m.top_line for m in same_type),
     )

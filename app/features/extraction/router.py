@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
 from app.core import executors
 from app.core.errors import error_responses
 from app.core.executors import Work
 from app.features.extraction import extract, resolve_fields
+from app.features.extraction.labels import label_language
 from app.features.extraction.schemas import ExtractionResponse
 from app.features.ocr.router import DOC_ERRORS
 from app.features.ocr.service import DocumentCallDep
@@ -29,6 +30,7 @@ router = APIRouter(tags=["extraction"])
 async def extraction(
     file: DocumentFile,
     call: DocumentCallDep,
+    response: Response,
     fields: Annotated[
         str | None,
         Form(description="Comma-separated names, a JSON array of names, or a JSON object {name: description}"),
@@ -45,10 +47,16 @@ async def extraction(
     # parameter errors (bad JSON, unknown template, neither/both given) come before any OCR work
     settings = call.settings
     resolve_fields(fields=fields, template=template, settings=settings)
+    # the fields' labels: in the language Accept-Language prefers, else Korean for a Korean document
+    lang = label_language(call.request.headers.get("accept-language"), call.opts.lang)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language"
 
     async def work(data: bytes, deadline: float) -> dict[str, Any]:
         doc = await call.ocr(data, deadline, pages)
-        body = await executors.run(Work.CPU, extract, doc, fields=fields, template=template, settings=settings)
+        body = await executors.run(
+            Work.CPU, extract, doc, fields=fields, template=template, settings=settings, label_lang=lang
+        )
         return {"request_id": call.request_id, "lang": call.opts.lang, **body, "timings_ms": dict(doc.timings_ms)}
 
     return await call.run(file, work)

@@ -16,6 +16,7 @@ name of a built-in one replaces it). The file format is documented in ``docs/ext
         scan: false               # when no key is found, take the first value of this type anywhere
         top_line: false           # when nothing else matched, take the top-most free text line
         exclude: []               # regexes; values that match are never taken for this field
+        label: {ko: 합계 금액, en: Total amount}   # what the response's `label` shows (or one string)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from app.features.extraction.labels import Label, LabelError, parse_label
 from app.features.extraction.values import FIELD_TYPES
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,18 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json")
 BUILTIN_ORDER = ("invoice", "receipt", "business_registration")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
-_FIELD_KEYS = {"name", "type", "description", "synonyms", "patterns", "prefer", "scan", "top_line", "exclude"}
+_FIELD_KEYS = {
+    "name",
+    "type",
+    "description",
+    "synonyms",
+    "patterns",
+    "prefer",
+    "scan",
+    "top_line",
+    "exclude",
+    "label",
+}
 
 
 class TemplateError(ValueError):
@@ -59,6 +72,7 @@ class FieldSpec:
     concept: str | None = None  # the field concept it means (concepts.yaml): totals arithmetic, checks
     side: str = "supplier"  # supplier | buyer: which of two same-row values (a tax invoice's two blocks)
     paired: bool = False  # the labels are the supplier's: only the right-hand one of a same-row pair is it
+    label: Label = ()  # the human label per language (labels.py), shown as the response's `label`
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +135,10 @@ def parse_field(raw: Any, where: str) -> FieldSpec:
     for flag in ("scan", "top_line"):
         if not isinstance(raw.get(flag, False), bool):
             raise TemplateError(f"{where}: {flag} must be true or false")
+    try:
+        label = parse_label(raw.get("label"), where)
+    except LabelError as exc:
+        raise TemplateError(str(exc)) from None
     return FieldSpec(
         name=name,
         type=type_,
@@ -131,6 +149,7 @@ def parse_field(raw: Any, where: str) -> FieldSpec:
         scan=bool(raw.get("scan", False)),
         top_line=bool(raw.get("top_line", False)),
         exclude=exclude,
+        label=label,
     )
 
 
