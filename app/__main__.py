@@ -24,7 +24,11 @@ def main() -> int:
         return 2
     from app.main import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)  # an invalid OCR_PROFILES_FILE is a configuration error too
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if settings.metrics_port is not None:
         _serve_metrics(settings.host, settings.metrics_port)
     serve(app, settings, settings.port, logger="app")

@@ -22,14 +22,14 @@ from app.features.extraction import router as extraction
 from app.features.jobs import router as jobs
 from app.features.ocr import router as ocr
 from app.features.structure import router as structure
-from app.features.system import debug, health, languages
+from app.features.system import debug, health, languages, models
 from app.http.errors import install_error_handlers
 from app.http.guard import RequestGuard
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import install_openapi
 from app.observability import metrics
 from app.observability.emf import emitter_for
-from app.serving.service import EngineFactory, Service
+from app.serving.service import EngineFactory, ProfileFactory, Service
 from app.web import mount_web
 
 log = logging.getLogger("app")
@@ -47,7 +47,11 @@ unreadable document, 401 missing/bad credentials, 403 not allowed, 413 too large
 """
 
 
-def create_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    engine_factory: EngineFactory | None = None,
+    profile_factory: ProfileFactory | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
 
@@ -85,7 +89,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = Service(settings, engine_factory)
+    app.state.service = Service(settings, engine_factory, profile_factory=profile_factory)
     app.state.jwks = None
 
     install_error_handlers(app)
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     if settings.jobs_backend != "off":  # JOBS_BACKEND=off: no /jobs routes, no job backend (its lifespan)
         app.include_router(jobs.router)
     app.include_router(languages.router)
+    app.include_router(models.router)
     app.include_router(debug.router)
     _mount_docs(app)
     install_openapi(app, settings)

@@ -46,6 +46,29 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def parse_shares(value: object) -> object:
+    """``"candidate=25,other=5"`` → {"candidate": 25.0, "other": 5.0} (percentages, 100 at most in all)."""
+    if isinstance(value, dict):
+        value = ",".join(f"{name}={pct}" for name, pct in value.items())
+    if not isinstance(value, str):
+        return value
+    shares: dict[str, float] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, sep, pct = item.partition("=")
+        try:
+            share = float(pct)
+        except ValueError:
+            share = -1.0
+        if not sep or not name.strip() or not 0 < share <= 100:
+            raise ValueError(f"{item!r}: use <profile>=<percent>, e.g. candidate=25 (percent in (0, 100])")
+        shares[name.strip()] = share
+    if sum(shares.values()) > 100:
+        raise ValueError(f"the shares add up to {sum(shares.values()):g} %, more than 100 %")
+    return shares
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -97,6 +120,10 @@ class Settings(BaseSettings):
     max_pixels_in_flight: int = Field(40_000_000, gt=0)
     max_batch_files: int = Field(10, gt=0)
     pdf_dpi: int = Field(200, ge=50, le=600)
+    # page_images=true on /ocr and /structure: each page as a JPEG whose longest side is at most this, for the
+    # first OCR_PAGE_IMAGE_MAX_PAGES pages (the further ones carry `image: null`)
+    ocr_page_image_max_px: int = Field(1600, ge=64, le=10_000)
+    ocr_page_image_max_pages: int = Field(20, ge=0)
     # PDFs are rendered in this many worker processes (0: in the calling thread, one at a time); a render
     # that passes PDF_RENDER_TIMEOUT_S (or the request's deadline) is stopped by killing its process
     pdf_workers: int = Field(2, ge=0)
@@ -170,6 +197,16 @@ class Settings(BaseSettings):
     ocr_rec_min_width: int = Field(64, ge=8, le=3200)
     tessdata_dir: Path | None = None
     ocr_model_server_url: str | None = None
+    # --- engine profiles (docs/models.md "Engine profiles") ---
+    ocr_profiles_file: Path | None = None  # YAML: more named engine configurations beside `default`
+    ocr_profiles_preload: bool = False  # load every profile at start-up (else on first use)
+    ocr_profiles_memory_mb: float = Field(0.0, ge=0)  # estimated model memory the other profiles may hold; 0 = no cap
+    ocr_profiles_idle_s: float = Field(900.0, ge=0)  # a profile unused this long is unloaded; 0 = never
+    # requests without `profile`, by caller: "candidate=25" sends 25 % of callers (sticky) to `candidate`
+    ocr_ab: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    # "candidate=10": 10 % of requests are read again on `candidate` after the answer is sent (agreement metrics)
+    ocr_shadow: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    ocr_shadow_max_in_flight: int = Field(2, ge=1)  # shadow reads at once; more are dropped
     model_server_timeout: float = Field(60.0, gt=0)
 
     # --- structure (/structure): layout and tables ---
@@ -250,6 +287,11 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("ocr_ab", "ocr_shadow", mode="before")
+    @classmethod
+    def _shares(cls, value: object) -> object:
+        return parse_shares(value)
 
     @field_validator("ocr_device")
     @classmethod

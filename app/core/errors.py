@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.core import i18n
+
 
 class ErrorCode(Enum):
     # value = (http status, default message)
@@ -31,6 +33,7 @@ class ErrorCode(Enum):
     INVALID_PARAMETER = (422, "A parameter is invalid.")
     UNSUPPORTED_LANGUAGE = (422, "Unsupported language.")
     LANGUAGE_NOT_ENABLED = (422, "The language is known but not enabled on this deployment (OCR_LANGUAGES).")
+    UNKNOWN_PROFILE = (422, "Unknown engine profile; GET /models lists them.")
     QUEUE_FULL = (429, "The service is busy; retry later.")
     CLIENT_CLOSED_REQUEST = (499, "The client closed the connection before the answer was ready.")
     INTERNAL = (500, "Internal server error.")
@@ -38,6 +41,7 @@ class ErrorCode(Enum):
     NOT_READY = (503, "The service is not ready (models loading or draining).")
     TOO_MANY_CONNECTIONS = (503, "The service has too many open connections (MAX_CONNECTIONS); retry shortly.")
     MODEL_SERVER_UNAVAILABLE = (503, "The model server is unreachable.")
+    PROFILE_OVER_MEMORY_BUDGET = (503, "Loading this engine profile would pass OCR_PROFILES_MEMORY_MB.")
     TIMEOUT = (504, "The request took longer than the configured timeout.")
     MODEL_SERVER_TIMEOUT = (504, "The model server did not answer in time.")
 
@@ -64,19 +68,28 @@ class AppError(Exception):
         *,
         headers: dict[str, str] | None = None,
         details: dict[str, Any] | None = None,
+        translations: dict[str, str] | None = None,
     ) -> None:
         self.code = code
         self.message = message or code.default_message
         self.headers = headers or {}
         self.details = details
+        self.translations = translations or {}  # the message already written in other languages
         super().__init__(f"{code.slug}: {self.message}")
 
     @property
     def status(self) -> int:
         return self.code.status
 
-    def body(self, request_id: str | None) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code.slug, "message": self.message, "request_id": request_id}
+    def localized_message(self, lang: str = i18n.ENGLISH) -> str:
+        """The message in `lang` (`app/core/messages_ko.py` for Korean); English as raised."""
+        if lang in self.translations:
+            return self.translations[lang]
+        return i18n.localize(self.code.slug, self.message, lang, self.code.default_message)
+
+    def body(self, request_id: str | None, lang: str = i18n.ENGLISH) -> dict[str, Any]:
+        message = self.localized_message(lang)
+        error: dict[str, Any] = {"code": self.code.slug, "message": message, "request_id": request_id}
         if self.details:
             error["details"] = self.details
         return {"error": error}
@@ -84,7 +97,10 @@ class AppError(Exception):
 
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable snake_case error code", examples=["queue_full"])
-    message: str = Field(description="Human-readable explanation")
+    message: str = Field(
+        description="Human-readable explanation, in the language the request's Accept-Language prefers "
+        "(Korean or English; the response's Content-Language says which)"
+    )
     request_id: str | None = Field(description="Same as the x-request-id response header")
     details: dict[str, Any] | None = None
 

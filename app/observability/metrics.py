@@ -81,6 +81,70 @@ UNREAD_REGIONS = Counter(
 )
 MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
 
+# ---- engine profiles (docs/models.md "Engine profiles") ----
+PROFILE_REQUESTS = Counter(
+    "ocr_profile_requests_total",
+    "Document requests (/ocr, /structure, /extraction) by engine profile, route and status",
+    ["profile", "route", "status"],
+    registry=REGISTRY,
+)
+PROFILE_LATENCY = Histogram(
+    "ocr_profile_request_duration_seconds",
+    "Document request latency by engine profile and route",
+    ["profile", "route"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+PROFILE_STAGE_SECONDS = Histogram(
+    "ocr_profile_stage_seconds",
+    "Engine batch time by profile and task kind (detect, recognize, layout, table, call)",
+    ["profile", "kind"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+PROFILE_LOADED = Gauge(
+    "ocr_profile_loaded", "1 while an engine profile's engines are loaded", ["profile"], registry=REGISTRY
+)
+PROFILE_MEMORY = Gauge(
+    "ocr_profile_memory_estimate_bytes",
+    "Model file bytes a loaded profile's engine sets hold (what OCR_PROFILES_MEMORY_MB counts)",
+    ["profile"],
+    registry=REGISTRY,
+)
+PROFILE_REFUSED = Counter(
+    "ocr_profile_load_refused_total",
+    "Profile loads refused because they did not fit OCR_PROFILES_MEMORY_MB",
+    ["profile"],
+    registry=REGISTRY,
+)
+SHADOW_RUNS = Counter(
+    "ocr_shadow_runs_total",
+    "Shadow reads by profile and outcome (compared, dropped_busy, dropped_limit, refused, failed)",
+    ["profile", "outcome"],
+    registry=REGISTRY,
+)
+SHADOW_AGREEMENT = Histogram(
+    "ocr_shadow_char_agreement",
+    "Character agreement of the shadow profile's page texts with the answer's (1 - edit distance / length)",
+    ["profile"],
+    buckets=(0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0),
+    registry=REGISTRY,
+)
+SHADOW_LINE_DIFF = Histogram(
+    "ocr_shadow_line_count_diff",
+    "Absolute difference of the line counts (all pages) of the shadow reading and the answer",
+    ["profile"],
+    buckets=(0, 1, 2, 5, 10, 20, 50),
+    registry=REGISTRY,
+)
+SHADOW_LATENCY = Histogram(
+    "ocr_shadow_latency_seconds",
+    "OCR time of the answer (side=primary) and of its shadow reading (side=shadow), by shadow profile",
+    ["profile", "side"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+
 
 class _MemoryCollector:
     """Process RSS (also covered by process_resident_memory_bytes, kept for dashboards) and GPU via NVML."""

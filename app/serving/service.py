@@ -12,17 +12,22 @@ from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.documents import pdf_workers
+from app.engines.profiles import DEFAULT, Profile, load_profiles
 from app.engines.registry import build_engines
 from app.observability import metrics
 from app.observability.gpu import resolve_devices
+from app.serving.pools import EnginePools, PoolFactory
+from app.serving.profiles import ACTIVE, ProfileRuntimes
 from app.serving.remote import RemoteEngines
+from app.serving.shadow import ShadowRunner
 from app.serving.structure_tasks import structure_handlers
-from app.serving.tasks import default_handlers
 from app.serving.worker import Admission, EngineWorkers
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[], Any]
+# (profile, settings of one device, part) → the engines one worker thread owns (tests: fake engines per profile)
+ProfileFactory = Callable[[Profile, Settings, str], Any]
 
 
 def default_engine_factory(settings: Settings, part: str) -> EngineFactory:
@@ -42,6 +47,10 @@ class Service:
     `det` (orientation + detection, plus layout/table for /structure) and `rec` (text recognition).
     The stages run in parallel: while one page is being recognised the next one is being detected,
     which a single lock around the whole pipeline cannot do.
+
+    Each engine profile (app/engines/profiles.py) has its own such pools (app/serving/pools.py);
+    `default`'s load at start-up, the others on first use (app/serving/profiles.py). `submit` sends a task
+    to the pools of the profile the running request reads with; all profiles share the one admission.
     """
 
     def __init__(
@@ -49,37 +58,35 @@ class Service:
         settings: Settings,
         engine_factory: EngineFactory | None = None,
         rec_factory: EngineFactory | None = None,
+        profile_factory: ProfileFactory | None = None,
     ) -> None:
         self.settings = settings
         self.status = "loading"
         self.error: str | None = None
         # one det and one rec pool per device (OCR_DEVICE=gpu:0,gpu:1 or gpu:all); one device: "det", "rec"
         self.devices = resolve_devices(settings.ocr_device)
-        self.pools: dict[str, EngineWorkers] = {}
-        self._groups: dict[str, list[str]] = {"det": [], "rec": []}
-        self._turn = 0
-        for device in self.devices:
-            on = settings if device == settings.ocr_device else settings.model_copy(update={"ocr_device": device})
-            suffix = "" if len(self.devices) == 1 else f"@{device}"
-            handlers = default_handlers()
-            det = engine_factory or default_engine_factory(on, "det")
-            rec = rec_factory or (engine_factory or default_engine_factory(on, "rec"))
-            for group, factory, kinds, workers, batch in (
-                ("det", det, ("detect", "call"), on.det_pool_workers, on.det_batch),
-                # rec batches count text lines, not pages
-                ("rec", rec, ("recognize", "call"), on.rec_pool_workers, on.max_batch_size * 4),
-            ):
-                name = group + suffix
-                self.pools[name] = EngineWorkers(
-                    factory,
-                    {k: handlers[k] for k in kinds},
-                    workers=workers,
-                    max_batch_size=batch,
-                    max_batch_wait_ms=settings.max_batch_wait_ms,
-                    name=name,
-                )
-                self._groups[group].append(name)
-        self._routes = {"detect": "det", "recognize": "rec", "call": "det"}
+        self._handlers: dict[str, tuple[Any, str]] = {}
+
+        def factory_for(profile: Profile) -> PoolFactory:
+            if profile_factory is not None:
+                return lambda on, part: lambda: profile_factory(profile, on, part)
+
+            def factory(on: Settings, part: str) -> EngineFactory:
+                if part == "rec" and rec_factory is not None:
+                    return rec_factory
+                return engine_factory or default_engine_factory(on, part)
+
+            return factory
+
+        def build(profile: Profile) -> EnginePools:
+            pools = EnginePools(profile.settings, factory_for(profile), profile.name)
+            for kind, (handler, pool) in self._handlers.items():
+                pools.add_handler(kind, handler, pool)
+            return pools
+
+        # `default` (these settings) and OCR_PROFILES_FILE's profiles; a bad file raises SettingsError
+        self.profiles = ProfileRuntimes(settings, load_profiles(settings), build)
+        self.pools: dict[str, EngineWorkers] = self.profiles.default.pools
 
         for kind, handler in structure_handlers().items():  # /structure: layout and tables, det pool
             self.add_handler(kind, handler, pool="det")
@@ -89,26 +96,16 @@ class Service:
         if settings.ocr_model_server_url:
             self.remote = RemoteEngines(settings)
         self.admission = Admission(settings.max_concurrent_requests, settings.queue_max_size)
+        self.shadows = ShadowRunner(settings, self.profiles, self.admission)
         self._load_task: asyncio.Task[None] | None = None
         self.loaded_at: float | None = None
 
     def add_handler(self, kind: str, handler: Any, pool: str = "det") -> None:
-        """Register another task kind (e.g. layout/table for /structure) on a pool (on every device)."""
-        for name in self._groups.get(pool, [pool]):
-            self.pools[name].add_handler(kind, handler)
-        self._routes[kind] = pool
-
-    def _pick(self, group: str) -> EngineWorkers:
-        """The least loaded pool of a group (its queue depth; ties taken in turn): with several devices
-        every device gets work, and a slow or busy one gets less."""
-        names = self._groups.get(group)
-        if not names:
-            return self.pools[group]
-        if len(names) == 1:
-            return self.pools[names[0]]
-        self._turn += 1
-        order = names[self._turn % len(names) :] + names[: self._turn % len(names)]
-        return self.pools[min(order, key=lambda n: self.pools[n].depth())]
+        """Register another task kind (e.g. layout/table for /structure) on a pool (on every device, in
+        every profile, loaded now or later)."""
+        self._handlers[kind] = (handler, pool)
+        for pools in self.profiles.loaded.values():
+            pools.add_handler(kind, handler, pool)
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,18 +120,21 @@ class Service:
             await self.remote.start()
             self.status = "ok"
             return
-        for pool in self.pools.values():
-            pool.start()
+        self.profiles.default.start()
+        self.profiles.start_reaper()
         if self.settings.preload_models:
             self._load_task = asyncio.create_task(self._wait_loaded())
         else:
             self.status = "ok"  # engines finish loading in the background; first requests wait for them
+            if self.settings.ocr_profiles_preload:
+                self._load_task = asyncio.create_task(self._preload_profiles())
 
     async def _wait_loaded(self) -> None:
         started = time.perf_counter()
         try:
-            for pool in self.pools.values():
-                await asyncio.to_thread(pool.wait_loaded)
+            await self.profiles.default.wait_loaded()
+            if self.settings.ocr_profiles_preload:
+                await self.profiles.preload()
         except Exception as exc:
             self.status = "failed"
             self.error = f"{type(exc).__name__}: {exc}"
@@ -145,6 +145,14 @@ class Service:
             self.status = "ok"
         metrics.MODELS_LOADED.set(1)
         log.info("engines loaded", extra={"seconds": round(time.perf_counter() - started, 2)})
+
+    async def _preload_profiles(self) -> None:
+        try:
+            await self.profiles.preload()
+        except Exception as exc:
+            self.status = "failed"
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("profiles failed to load: %s", self.error)
 
     @property
     def ready(self) -> bool:
@@ -170,10 +178,10 @@ class Service:
     async def stop(self) -> None:
         if self._load_task:
             self._load_task.cancel()
+        await self.shadows.stop()
         if self.remote is not None:
             await self.remote.aclose()
-        for pool in self.pools.values():
-            await asyncio.to_thread(pool.stop)
+        await self.profiles.stop()
         metrics.MODELS_LOADED.set(0)
 
     # ---- work --------------------------------------------------------------------------------------
@@ -188,10 +196,8 @@ class Service:
     async def submit(self, kind: str, payload: Any, deadline: float | None = None, pool: str | None = None) -> Any:
         if self.remote is not None:
             return await self.remote.submit(kind, payload, deadline)
-        target = self.pools[pool] if pool in self.pools else self._pick(pool or self._routes[kind])
-        if not target.loaded:
-            await asyncio.to_thread(target.wait_loaded)
-        return await target.submit(kind, payload, deadline)
+        # the pools of the profile the request reads with (app/serving/profiles.py `use`), else default's
+        return await self.profiles.current().submit(kind, payload, deadline, pool)
 
     async def run_check(self) -> bool:
         """A small real inference on every pool (each on the thread that owns its engines)."""
@@ -204,14 +210,13 @@ class Service:
         """An engine set for read-only facts (describe/versions). Never for inference."""
         if self.remote is not None:
             return self.remote
-        workers = self.pools[self._groups[pool][0]] if self._groups.get(pool) else self.pools[pool]
-        return workers.engines[0] if workers.engines else None
+        return self.profiles.current().engines(pool)
 
     def supports(self, kind: str) -> bool:
         """Whether a task kind can run here (e.g. `layout` for /structure; split mode serves OCR only)."""
         if self.remote is not None:
             return kind in ("detect", "recognize", "call")
-        return kind in self._routes
+        return kind in self.profiles.default.routes
 
     def unavailable(self, *kinds: str) -> str | None:
         """Why some of these task kinds cannot run here, for a clear 422 (None: they all can)."""
@@ -226,20 +231,23 @@ class Service:
 
     def describe(self, lang: str, *, stages: Sequence[str] = ()) -> dict[str, Any]:
         """A response's `engine` block for this language ({} while the engines are still loading), with
-        the models of the extra ``stages`` (``layout``, ``table``: they live with detection)."""
-        engines = self.engines()
-        if engines is None:
+        the models of the extra ``stages`` (``layout``, ``table``: they live with detection) and the
+        profile that read it (`profile`, `profile_version`)."""
+        if self.remote is not None:
+            info: dict[str, Any] = self.remote.describe(lang)
+            if info and stages:
+                models = dict(info.get("models", {}))
+                for stage in stages:
+                    eng = getattr(self.remote, stage, None)
+                    if eng is not None and getattr(eng, "info", None) is not None:
+                        models.update(eng.info.models)
+                info = {**info, "models": models}
+        else:
+            info = self.profiles.current().describe(lang, stages)
+        if not info:
             return {}
-        info: dict[str, Any] = engines.describe(lang)
-        if not stages:
-            return info
-        models = dict(info.get("models", {}))
-        owner = engines if self.remote is not None else (self.engines("det") or engines)
-        for stage in stages:
-            eng = getattr(owner, stage, None)
-            if eng is not None and getattr(eng, "info", None) is not None:
-                models.update(eng.info.models)
-        return {**info, "models": models}
+        profile = self.profiles.profiles.get(ACTIVE.get()) or self.profiles.profiles[DEFAULT]
+        return {**info, "profile": profile.name, "profile_version": profile.version}
 
     def remote_status(self) -> dict[str, Any] | None:
         """Split mode: the model server's reachability for /health (`ok` | `degraded`); else None."""

@@ -87,8 +87,10 @@ class EngineWorkers:
         max_batch_size: int = 16,
         max_batch_wait_ms: float = 5.0,
         name: str = "ocr",
+        profile: str = "default",
     ) -> None:
         self._factory = engine_factory
+        self.profile = profile
         self._handlers = handlers
         self._n = workers
         self.max_batch_size = max_batch_size
@@ -170,6 +172,19 @@ class EngineWorkers:
             self._loaded += 1
             if self._loaded == self._n:
                 self._ready.set()
+        try:
+            self._serve(engines)
+        finally:
+            with self._lock:
+                self.engines = [e for e in self.engines if e is not engines]
+            close = getattr(engines, "close", None)
+            if callable(close):  # by the thread that owns them (an unloaded profile frees its models)
+                try:
+                    close()
+                except Exception:
+                    log.debug("closing engines failed", exc_info=True)
+
+    def _serve(self, engines: Any) -> None:
         pending: list[_Task[Any]] = []
         while True:
             first = pending.pop(0) if pending else self._q.get()
@@ -229,6 +244,7 @@ class EngineWorkers:
             return
         handler = self._handlers[live[0].kind]
         metrics.BATCH_SIZE.labels(live[0].kind).observe(sum(t.size for t in live))
+        started = time.perf_counter()
         try:
             results = handler.run(engines, [t.payload for t in live])
         except BaseException as exc:
@@ -236,6 +252,7 @@ class EngineWorkers:
             for t in live:
                 t.loop.call_soon_threadsafe(_resolve, t.future, None, exc)
             return
+        metrics.PROFILE_STAGE_SECONDS.labels(self.profile, live[0].kind).observe(time.perf_counter() - started)
         for t, r in zip(live, results, strict=True):
             t.loop.call_soon_threadsafe(_resolve, t.future, r, None)
 

@@ -10,15 +10,17 @@ from fastapi import APIRouter, File, Request, UploadFile
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.documents.stream import PixelBudget
 from app.features.ocr.schemas import BatchResponse, OcrResponse
-from app.features.ocr.service import DocumentCallDep, OcrOptionsDep, ocr_upload
+from app.features.ocr.service import DocumentCallDep, OcrOptionsDep, ProfileForm, caller_of, ocr_upload
 from app.http.deps import (
     DocumentFile,
+    PageImagesForm,
     PagesForm,
     PrincipalDep,
     RequestIdDep,
     ServiceDep,
     SettingsDep,
 )
+from app.http.errors import language_of
 from app.http.uploads import (
     UPLOAD_ERRORS,
     check_content_length,
@@ -35,11 +37,14 @@ DOC_ERRORS = (*UPLOAD_ERRORS, ErrorCode.INVALID_TOKEN, ErrorCode.TOKEN_EXPIRED, 
 @router.post(
     "/ocr",
     response_model=OcrResponse,
+    response_model_exclude_unset=True,  # `image` and `page_images_omitted` only when asked for
     summary="Read the text of an image or PDF",
     responses=error_responses(*DOC_ERRORS),
 )
-async def ocr(file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None) -> dict[str, Any]:
-    result = await call.run(file, lambda data, deadline: call.ocr(data, deadline, pages))
+async def ocr(
+    file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None, page_images: PageImagesForm = False
+) -> dict[str, Any]:
+    result = await call.run(file, lambda data, deadline: call.ocr(data, deadline, pages, page_images=page_images))
     return result.to_dict(call.request_id)
 
 
@@ -51,19 +56,21 @@ async def ocr(file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None
 )
 async def ocr_batch(
     request: Request,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     service: ServiceDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
     files: Annotated[list[UploadFile], File(description="Repeated `files` fields, up to MAX_BATCH_FILES")],
     opts: OcrOptionsDep,
     pages: PagesForm = None,
+    profile: ProfileForm = None,
 ) -> dict[str, Any]:
     if len(files) > settings.max_batch_files:
         raise AppError(
             ErrorCode.TOO_MANY_FILES, f"{len(files)} files sent; at most {settings.max_batch_files} (MAX_BATCH_FILES)."
         )
     check_content_length(request, settings.max_upload_bytes, files=len(files))
+    chosen = service.profiles.choose(profile, caller_of(principal))  # the engine profile (422 when unknown)
 
     budget = PixelBudget.for_request(settings)  # the files share one request's pixels in flight
 
@@ -76,10 +83,14 @@ async def ocr_batch(
         except AppError as err:
             if err.code in (ErrorCode.TIMEOUT, ErrorCode.QUEUE_FULL):
                 raise
-            return {"filename": upload.filename, "status": err.status, "error": err.body(request_id)["error"]}
+            return {
+                "filename": upload.filename,
+                "status": err.status,
+                "error": err.body(request_id, language_of(request))["error"],
+            }
         return {"filename": upload.filename, "status": 200, "result": res.to_dict(request_id)}
 
-    async with service.admission.slot():
+    async with service.profiles.use(chosen.name), service.admission.slot():
         deadline = deadline_in(settings.request_timeout_s)
 
         async def all_files() -> list[dict[str, Any]]:

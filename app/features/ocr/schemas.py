@@ -24,6 +24,17 @@ class OcrUnreadModel(OcrLineModel):
     )
 
 
+class PageImageModel(BaseModel):
+    media_type: Literal["image/jpeg"] = "image/jpeg"
+    width: int = Field(description="Image pixels")
+    height: int = Field(description="Image pixels")
+    scale: float = Field(
+        description="Image pixels per page pixel: a box's coordinates times `scale` are image pixels (1 when "
+        "the page is at most OCR_PAGE_IMAGE_MAX_PX on its longest side)"
+    )
+    data: str = Field(description="The JPEG, base64")
+
+
 class OcrPageModel(BaseModel):
     page: int
     width: int
@@ -43,6 +54,11 @@ class OcrPageModel(BaseModel):
         default_factory=list,
         description="Detected regions with ink that are not in `lines` (nothing read, or below `min_confidence`)",
     )
+    image: PageImageModel | None = Field(
+        None,
+        description="Only with `page_images=true`: the page as the engines read it (after the corrected "
+        "`rotation`), the boxes' pixel space scaled by `image.scale`; null past OCR_PAGE_IMAGE_MAX_PAGES pages",
+    )
 
 
 class EngineModel(BaseModel):
@@ -50,6 +66,10 @@ class EngineModel(BaseModel):
     backend: str
     device: str
     models: dict[str, str]
+    profile: str | None = Field(None, description="The engine profile that read it (GET /models)")
+    profile_version: str | None = Field(
+        None, description="That profile's version: a hash of its engine settings and model file checksums"
+    )
 
 
 class OcrResponse(BaseModel):
@@ -58,6 +78,9 @@ class OcrResponse(BaseModel):
     engine: EngineModel
     text: str
     pages: list[OcrPageModel]
+    page_images_omitted: int | None = Field(
+        None, description="Only with `page_images=true`: how many pages have `image: null`"
+    )
     timings_ms: dict[str, float]
 
 

@@ -4,16 +4,22 @@ OCR of an uploaded document under the service's limits."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import BackgroundTasks, Depends, Form, Request, UploadFile
 
+from app.auth.security import Principal
 from app.core.config import Settings
+from app.core.errors import AppError
 from app.documents.limits import limits_from_settings
 from app.documents.stream import PixelBudget
+from app.engines.profiles import Profile
+from app.features.ocr.page_images import PageImages
 from app.features.ocr.pipeline import OcrOptions, ocr_bytes
+from app.features.ocr.shadow import compare_with, pages_of
 from app.features.ocr.types import DocumentResult
 from app.http.deps import (
     LangForm,
@@ -26,6 +32,7 @@ from app.http.deps import (
     resolve_lang,
 )
 from app.http.uploads import run_document_request
+from app.observability import metrics
 from app.serving.service import Service
 
 T = TypeVar("T")
@@ -42,6 +49,13 @@ def ocr_options(
 
 
 OcrOptionsDep = Annotated[OcrOptions, Depends(ocr_options)]
+ProfileForm = Annotated[
+    str | None,
+    Form(
+        description="Engine profile to read with (GET /models lists them); default: the deployment's choice "
+        "for this caller (OCR_AB), else `default`"
+    ),
+]
 
 
 @dataclass(slots=True)
@@ -55,29 +69,96 @@ class DocumentCall:
     settings: Settings
     request_id: str | None
     opts: OcrOptions
+    profile: Profile  # the engine profile it reads with (the `profile` field, else OCR_AB's pick)
+    background: BackgroundTasks | None = None
+    _read: DocumentResult | None = field(default=None, repr=False)  # its OCR reading, for a shadow read
 
     async def run(self, file: UploadFile, work: Callable[[bytes, float], Awaitable[T]]) -> T:
-        """Read the upload, take an admission slot, run `work(data, deadline)` under the request deadline."""
-        return await run_document_request(self.request, self.service, self.settings, file, work)
+        """Read the upload, take an admission slot, run `work(data, deadline)` under the request deadline,
+        with the request's engine profile; counted by profile (ocr_profile_requests_total)."""
+        route = getattr(self.request.scope.get("route"), "path", None) or self.request.url.path
+        started, status = time.perf_counter(), 500
+        data = b""
 
-    async def ocr(self, data: bytes, deadline: float, pages: str | None) -> DocumentResult:
-        return await ocr_upload(
-            data, service=self.service, settings=self.settings, opts=self.opts, pages=pages, deadline=deadline
+        async def read(upload: bytes, deadline: float) -> T:
+            nonlocal data
+            data = upload
+            return await work(upload, deadline)
+
+        try:
+            async with self.service.profiles.use(self.profile.name):
+                result = await run_document_request(self.request, self.service, self.settings, file, read)
+            status = 200
+        except AppError as err:
+            status = err.status
+            raise
+        finally:
+            metrics.PROFILE_REQUESTS.labels(self.profile.name, route, str(status)).inc()
+            metrics.PROFILE_LATENCY.labels(self.profile.name, route).observe(time.perf_counter() - started)
+        answer = self._read or getattr(result, "document", None)
+        if isinstance(answer, DocumentResult):
+            self._shadow(data, answer)
+        return result
+
+    def _shadow(self, data: bytes, answer: DocumentResult) -> None:
+        """OCR_SHADOW: read the answer's pages again on the sampled profiles once the answer has been sent."""
+        background = self.background
+        if background is None:
+            return
+        shadows, service, settings, opts, pages = (
+            self.service.shadows,
+            self.service,
+            self.settings,
+            self.opts,
+            pages_of(answer),
         )
+
+        def reading() -> Awaitable[DocumentResult]:
+            deadline = time.monotonic() + settings.request_timeout_s
+            return ocr_upload(data, service=service, settings=settings, opts=opts, pages=pages, deadline=deadline)
+
+        async def launch(name: str) -> None:  # a background task of the response: runs once it was sent
+            shadows.start(name, reading, compare_with(name, answer))
+
+        for name in shadows.sample(self.profile.name):
+            background.add_task(launch, name)
+
+    async def ocr(
+        self, data: bytes, deadline: float, pages: str | None, *, page_images: bool = False
+    ) -> DocumentResult:
+        self._read = await ocr_upload(
+            data,
+            service=self.service,
+            settings=self.settings,
+            opts=self.opts,
+            pages=pages,
+            deadline=deadline,
+            page_images=PageImages.from_settings(self.settings) if page_images else None,
+        )
+        return self._read
 
 
 def document_call(
     request: Request,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     service: ServiceDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
     opts: OcrOptionsDep,
+    background: BackgroundTasks,
+    profile: ProfileForm = None,
 ) -> DocumentCall:
-    return DocumentCall(request, service, settings, request_id, opts)
+    """An unknown `profile` is a 422 `unknown_profile`; without one, OCR_AB picks by caller (sticky)."""
+    chosen = service.profiles.choose(profile, caller_of(principal))
+    return DocumentCall(request, service, settings, request_id, opts, chosen, background)
 
 
 DocumentCallDep = Annotated[DocumentCall, Depends(document_call)]
+
+
+def caller_of(principal: Principal) -> str:
+    """Who OCR_AB splits by: the API key's id, or the Cognito subject."""
+    return principal.subject if principal.method == "cognito" else principal.key_id
 
 
 async def ocr_upload(
@@ -89,9 +170,11 @@ async def ocr_upload(
     pages: str | None,
     deadline: float,
     budget: PixelBudget | None = None,
+    page_images: PageImages | None = None,
 ) -> DocumentResult:
     """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read);
-    ``budget``: the request's pixel budget when it reads several documents (/ocr/batch), else its own."""
+    ``budget``: the request's pixel budget when it reads several documents (/ocr/batch), else its own;
+    ``page_images``: each page also carries its image."""
     info = service.describe(opts.lang)
     return await ocr_bytes(
         data,
@@ -102,4 +185,5 @@ async def ocr_upload(
         pages=pages,
         engine_info=info,
         deadline=deadline,
+        page_images=page_images,
     )

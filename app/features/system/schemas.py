@@ -59,3 +59,20 @@ class LanguageModel(BaseModel):
 class LanguagesResponse(BaseModel):
     default: str = Field(description="The language of requests that give none (OCR_DEFAULT_LANG)")
     languages: list[LanguageModel]
+
+
+class ProfileModel(BaseModel):
+    name: str = Field(description="As sent in the `profile` form field")
+    version: str = Field(description="Short hash of its effective engine settings and model file checksums")
+    default: bool = Field(description="Whether it is the built-in profile (the deployment's own settings)")
+    loaded: bool = Field(description="Whether its engines are loaded now (others load on first use)")
+    models: dict[str, str] = Field(description="Its models by role: det, rec, rec_korean, orientation")
+    languages: list[str] = Field(description="The `lang` codes it serves")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="The settings it changes from default")
+    memory_estimate_mb: float = Field(description="Model files its engine sets hold (OCR_PROFILES_MEMORY_MB)")
+    ab_percent: float | None = Field(None, description="Share of callers OCR_AB sends to it")
+    shadow_percent: float | None = Field(None, description="Share of requests OCR_SHADOW reads again on it")
+
+
+class ModelsResponse(BaseModel):
+    profiles: list[ProfileModel]
