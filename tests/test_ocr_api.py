@@ -229,7 +229,7 @@ def test_extraction_body_has_exactly_the_contract_keys(srv: LiveServer) -> None:
     assert list(body) == ["request_id", "lang", "method", "template", "fields", "text", "timings_ms"]
     assert body["method"] == "rules" and body["template"] is None
     assert list(body["fields"]) == ["vendor_name", "사업자등록번호", "no_such_field_here"]
-    keys = ["value", "normalized", "type", "confidence", "page", "bbox", "valid", "source", "concept"]
+    keys = ["value", "normalized", "type", "confidence", "page", "bbox", "valid", "source", "concept", "label"]
     # `reason` is added exactly when `valid` is false (the sample's business number fails its check digit)
     assert all(list(f) == keys + (["reason"] if f["valid"] is False else []) for f in body["fields"].values())
     brn = body["fields"]["사업자등록번호"]

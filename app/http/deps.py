@@ -78,3 +78,10 @@ PagesForm = Annotated[
 ]
 MinConfForm = Annotated[float, Form(ge=0.0, le=1.0, description="Lines with a lower confidence are dropped")]
 OrientForm = Annotated[bool, Form(description="Detect and correct 90/180/270 page rotation")]
+PageImagesForm = Annotated[
+    bool,
+    Form(
+        description="Also return each page's image (`pages[].image`, a JPEG as the engines read the page, in the "
+        "boxes' pixel space), for OCR_PAGE_IMAGE_MAX_PAGES pages at most; default false"
+    ),
+]

@@ -170,14 +170,51 @@ class Browser:
         self.wait(
             lambda: self.driver.execute_script(
                 "return !document.getElementById('submit').disabled && "
-                "(!document.getElementById('error').hidden || !document.getElementById('copy').disabled)"
+                "(!document.getElementById('error').hidden || !document.getElementById('copy').disabled) && "
+                "!document.getElementById('viewer').dataset.pending"
             ),
             timeout,
             "the request to finish",
         )
 
+    def wait_page(self, number: int, timeout: float = 10.0) -> None:
+        """Until page ``number`` is drawn in the viewer (a page image is decoded first)."""
+        self.wait(
+            lambda: self.driver.execute_script(
+                "const v = document.getElementById('viewer'); return v.dataset.page === arguments[0] && !v.dataset.pending",
+                str(number),
+            ),
+            timeout,
+            f"page {number} to be drawn",
+        )
+
     def error_text(self) -> str | None:
         return None if self.el("#error").get_attribute("hidden") is not None else self.el("#error").text
+
+    def canvas_luminance(self) -> dict[str, float]:
+        """Mean luminance (0-255) of the page canvas: overall, and inside the boxes of the lines drawn over it
+        (their page coordinates scaled to the canvas). A page image under the boxes is darker inside them."""
+        return dict(
+            self.driver.execute_script(
+                """
+                const c = document.getElementById('page-canvas');
+                const vb = document.getElementById('overlay').getAttribute('viewBox').split(' ').map(Number);
+                const k = c.width / vb[2];
+                const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                const lum = (x, y) => { const i = 4 * (y * c.width + x); return (px[i] + px[i + 1] + px[i + 2]) / 3; };
+                let all = 0;
+                for (let y = 0; y < c.height; y += 2) for (let x = 0; x < c.width; x += 2) all += lum(x, y);
+                all /= Math.ceil(c.height / 2) * Math.ceil(c.width / 2);
+                let inside = 0, n = 0;
+                for (const box of document.querySelectorAll('#overlay .box')) {
+                  const b = box.getBBox();
+                  for (let y = Math.floor(b.y * k); y < Math.min(c.height, (b.y + b.height) * k); y++)
+                    for (let x = Math.floor(b.x * k); x < Math.min(c.width, (b.x + b.width) * k); x++) { inside += lum(x, y); n++; }
+                }
+                return {all, inside: n ? inside / n : 255, boxes: document.querySelectorAll('#overlay .box').length};
+                """
+            )
+        )
 
     def console_errors(self) -> list[str]:
         return [e["message"] for e in self.driver.get_log("browser") if e.get("level") == "SEVERE"]

@@ -8,6 +8,9 @@ real engines are in. The real service is exercised by test_browser.py against `p
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import itertools
 import re
 from typing import Any
@@ -84,6 +87,24 @@ def _page(number: int, sample: list[str], font_name: str, scale: float) -> dict[
     }
 
 
+@functools.cache
+def page_image(sample: tuple[str, ...], font_name: str, width: int, height: int) -> dict[str, Any]:
+    """The page as the service would send it with page_images=true: the rendered sample at the page's size."""
+    img, _ = render_lines(list(sample), font_name=font_name)
+    out = io.BytesIO()
+    img.convert("RGB").resize((width, height)).save(out, "JPEG", quality=80)
+    data = base64.b64encode(out.getvalue()).decode()
+    return {"media_type": "image/jpeg", "width": width, "height": height, "scale": 1.0, "data": data}
+
+
+def with_page_images(body: dict[str, Any]) -> dict[str, Any]:
+    samples = [(tuple(KOREAN_SAMPLE), "nanum"), (tuple(ENGLISH_SAMPLE), "dejavu")]
+    for page, (sample, font_name) in zip(body["pages"], samples, strict=False):
+        page["image"] = page_image(sample, font_name, page["width"], page["height"])
+    body["page_images_omitted"] = 0
+    return body
+
+
 def ocr_body(is_pdf: bool) -> dict[str, Any]:
     if is_pdf:  # a 150 dpi page rendered at 200 dpi
         pages = [_page(1, KOREAN_SAMPLE, "nanum", 200 / 150), _page(2, ENGLISH_SAMPLE, "dejavu", 200 / 150)]
@@ -99,6 +120,10 @@ def ocr_body(is_pdf: bool) -> dict[str, Any]:
     }
 
 
+def _cell(row: int, col: int, text: str, colspan: int = 1) -> dict[str, Any]:
+    return {"row": row, "col": col, "rowspan": 1, "colspan": colspan, "text": text, "bbox": [0, 0, 1, 1]}
+
+
 def structure_body(is_pdf: bool) -> dict[str, Any]:
     body = ocr_body(is_pdf)
     for page in body["pages"]:
@@ -109,7 +134,22 @@ def structure_body(is_pdf: bool) -> dict[str, Any]:
                 "type": "table",
                 "bbox": [lines[4]["bbox"][0], lines[4]["bbox"][1], lines[7]["bbox"][2], lines[7]["bbox"][3]],
                 "text": "",
-                "table": {"html": "<table><tr><td>품목</td></tr></table>", "cells": []},
+                "table": {
+                    "rows": 3,
+                    "cols": 3,
+                    "method": "ruled",
+                    "html": "<table><tr><td>품목</td></tr></table>",
+                    "cells": [
+                        _cell(0, 0, "품목"),
+                        _cell(0, 1, "수량"),
+                        _cell(0, 2, "금액"),
+                        _cell(1, 0, '문서 인식 "프로" 이용료'),
+                        _cell(1, 1, "1"),
+                        _cell(1, 2, "100,000원"),
+                        _cell(2, 0, "합계", colspan=2),
+                        _cell(2, 2, "110,000원"),
+                    ],
+                },
             },
         ]
         page["markdown"] = STRUCTURE_MARKDOWN if page["page"] == 1 else "## Page two\n\nInvoice INV-2025-0042"
@@ -132,6 +172,7 @@ def extraction_body() -> dict[str, Any]:
                 "bbox": total,
                 "valid": True,
                 "concept": "total",
+                "label": "합계 금액",
             },
             "business_number": {
                 "value": "123-45-67890",
@@ -161,6 +202,8 @@ def create_stub_app(
     job_ids = itertools.count(1)
     job_state: dict[str, dict[str, Any]] = {}
     app.state.jobs = job_state  # tests look at it (the stub runs in the test process)
+    requests: list[dict[str, Any]] = []
+    app.state.requests = requests  # what each upload sent: path, form fields, file name
 
     async def authed(request: Request) -> JSONResponse | None:
         if request.headers.get("x-api-key") != TEST_KEY:
@@ -171,7 +214,9 @@ def create_stub_app(
         form = await request.form()
         file = form.get("file")
         data = await file.read() if file is not None and hasattr(file, "read") else b""
-        return data, {k: v for k, v in form.items() if isinstance(v, str)}
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        requests.append({"path": request.url.path, "fields": fields, "filename": getattr(file, "filename", None)})
+        return data, fields
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -185,6 +230,8 @@ def create_stub_app(
         if not data:
             return _error(400, "missing_file", "The form field 'file' is required.")
         body = ocr_body(data.startswith(b"%PDF"))
+        if form.get("page_images") == "true":
+            with_page_images(body)
         if form.get("lang") == "auto":  # each page says what it was read as: Korean page 1, English page 2
             body["lang"] = "auto"
             for page, lang in zip(body["pages"], ("korean", "en"), strict=False):
@@ -201,8 +248,9 @@ def create_stub_app(
         async def structure_route(request: Request) -> Any:
             if (denied := await authed(request)) is not None:
                 return denied
-            data, _ = await upload(request)
-            return structure_body(data.startswith(b"%PDF"))
+            data, form = await upload(request)
+            body = structure_body(data.startswith(b"%PDF"))
+            return with_page_images(body) if form.get("page_images") == "true" else body
 
     if extraction:
 

@@ -86,6 +86,39 @@ def test_ocr_korean_document_boxes_and_text(browser: Browser, web_server: Target
     assert not browser.console_errors()
 
 
+def test_pdf_pages_are_drawn_under_their_boxes(browser: Browser, web_server: Target, two_page_pdf: Path) -> None:
+    """A PDF: the page asks for the pages' images and draws the boxes over the scan, with thumbnails."""
+    browser.open(web_server.url)
+    browser.choose_file(two_page_pdf)
+    browser.set_task("ocr")
+    browser.set_key(web_server.key)
+    browser.submit()
+    browser.wait_done(timeout=300)
+    assert browser.error_text() is None, browser.error_text()
+    assert browser.el("#viewer").get_attribute("data-source") == "page-image"
+    boxes = browser.els("#overlay .box")
+    assert len(boxes) >= 7, f"only {len(boxes)} boxes drawn"
+    canvas = browser.el("#page-canvas").rect
+    for box in boxes:
+        r = box.rect
+        assert canvas["x"] - 2 <= r["x"] and r["x"] + r["width"] <= canvas["x"] + canvas["width"] + 2
+    # the scan under the boxes: the boxes sit on its ink
+    lum = browser.canvas_luminance()
+    assert lum["inside"] < lum["all"] - 20, lum
+    assert any(w in browser.el("#lines").text for w in KNOWN_WORDS)
+    thumbs = browser.els("#thumbs .thumb img")
+    assert len(thumbs) == 2
+    browser.driver.set_window_size(1440, 1700)
+    browser.driver.execute_script("document.getElementById('results').scrollIntoView()")
+    browser.screenshot("web-pdf-korean.png")
+    browser.els("#thumbs .thumb")[1].click()
+    browser.wait_page(2)
+    assert "Invoice" in browser.el("#lines").text
+    lum = browser.canvas_luminance()
+    assert lum["inside"] < lum["all"] - 20, lum
+    assert not browser.console_errors()
+
+
 def test_bad_api_key_shows_the_error_envelope(browser: Browser, web_server: Target, korean_png: Path) -> None:
     expected = httpx.post(
         web_server.url + "/ocr",
@@ -111,6 +144,29 @@ def test_bad_api_key_shows_the_error_envelope(browser: Browser, web_server: Targ
     assert browser.el("#secret").get_attribute("aria-invalid") == "true"
     assert not browser.els("#overlay .box")
     browser.screenshot("web-error-401.png")
+
+
+def test_a_korean_page_gets_the_service_error_in_korean(browser: Browser, web_server: Target, korean_png: Path) -> None:
+    """The page asks for its own language (Accept-Language), whatever the browser's locale (en-US here)."""
+    expected = httpx.post(
+        web_server.url + "/ocr",
+        headers={"x-api-key": "wrong-key", "accept-language": "ko"},
+        files={"file": ("a.png", korean_png.read_bytes(), "image/png")},
+        timeout=30,
+    )
+    assert expected.status_code == 401 and expected.headers["content-language"] == "ko"
+    envelope = expected.json()["error"]
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in envelope["message"]), envelope
+
+    browser.open(web_server.url, ui_lang="ko")
+    browser.choose_file(korean_png)
+    browser.set_key("wrong-key")
+    browser.submit()
+    browser.wait_done(timeout=60)
+    assert browser.el("#error").get_attribute("data-status") == "401"
+    assert browser.el("#error-message").text == envelope["message"]
+    assert browser.el("#error-code").text == envelope["code"]
+    browser.screenshot("web-error-401-korean.png")
 
 
 def test_structure_on_the_real_service(browser: Browser, web_server: Target, korean_png: Path) -> None:

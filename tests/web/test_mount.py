@@ -52,6 +52,23 @@ def test_every_file_the_page_loads_is_served(client: TestClient) -> None:
             todo += re.findall(r'^import [^;]*? from "\./([\w.-]+)";', r.text, flags=re.M | re.S)
     assert {"app.css", "form.css", "results.css", "app.js", "shared.js", "results.js", "progress.js"} <= seen
     assert {"api.js", "i18n.js", "markdown.js", "viewer.js"} <= seen
+    assert {"i18n-ko.js", "lines.js", "pages.js", "tables.js", "snippet.js", "samples.js", "history.js"} <= seen
+    assert {"upload.js", "panels.css"} <= seen
+
+
+def test_the_sample_documents_ship_inside_the_package(client: TestClient) -> None:
+    """The page's "Try a sample" documents are the README's, served from the package's own static folder."""
+    from tests.conftest import DATA
+
+    page = client.get("/").text
+    names = re.findall(r'data-sample="([\w.-]+)"', page)
+    assert names == ["korean_invoice.png", "english_invoice.png"]
+    for name in names:
+        shipped = STATIC_DIR / "samples" / name
+        assert shipped.read_bytes() == (DATA / name).read_bytes()
+        r = client.get(f"/static/samples/{name}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.headers["content-security-policy"].startswith("default-src 'self'")
 
 
 def test_static_files_are_served_with_types(client: TestClient) -> None:
@@ -104,7 +121,7 @@ EXTERNAL = re.compile(r"""(?:https?:)?//(?!www\.w3\.org/2000/svg)[a-z0-9.-]+\.[a
 
 def test_page_works_offline_no_external_resources() -> None:
     """No CDN, no web fonts, no analytics: nothing in the page points off the service's origin."""
-    files = sorted(STATIC_DIR.iterdir())
+    files = sorted(f for f in STATIC_DIR.rglob("*") if f.suffix in {".html", ".js", ".css", ".svg"})
     assert {f.name for f in files} >= {"index.html", "app.js", "app.css"}
     for f in files:
         text = f.read_text(encoding="utf-8")
@@ -132,3 +149,19 @@ def test_create_app_serves_the_page() -> None:
     assert r.status_code == 200 and 'id="overlay"' in r.text
     assert c.get("/static/app.js").status_code == 200
     assert c.get("/web/config").json()["auth_mode"] == "api-key"
+
+
+def test_every_interface_string_is_in_english_and_korean() -> None:
+    """The keys the page uses (data-i18n attributes, t("key") calls) exist in both languages, and the
+    two languages have the same keys."""
+    en_src = (STATIC_DIR / "i18n.js").read_text(encoding="utf-8")
+    en_block = en_src[en_src.index("  en: {") : en_src.index("  ko: KO")]
+    en = set(re.findall(r"^    (\w+):", en_block, flags=re.M))
+    ko = set(re.findall(r"^  (\w+):", (STATIC_DIR / "i18n-ko.js").read_text(encoding="utf-8"), flags=re.M))
+    assert len(en) > 150 and en == ko, (sorted(en - ko), sorted(ko - en))
+    used: set[str] = set()
+    used |= set(re.findall(r'data-i18n(?:-[\w-]+)?="(\w+)"', (STATIC_DIR / "index.html").read_text(encoding="utf-8")))
+    for f in STATIC_DIR.glob("*.js"):
+        used |= set(re.findall(r'\bt\(\s*"(\w+)"', f.read_text(encoding="utf-8")))
+    assert {"trySample", "tabTables", "downloadCsv", "codeTitle", "historyTitle", "thumbPage"} <= used
+    assert not used - en, sorted(used - en)

@@ -153,11 +153,12 @@ def test_multi_page_pdf_page_by_page(browser: Browser, stub_server: Any, two_pag
     # the form asked for lang=auto (the page's default) and the answer's languages are named
     assert browser.el("#lang").get_attribute("value") == "auto"
     assert "read as Korean (Hangul + Latin digits), English" in browser.el("#result-meta").text
-    # no page image for a PDF: a white page of the right size with the recognised text in place
-    assert browser.el("#viewer").get_attribute("data-source") == "blank"
+    # the page the service read is drawn under the boxes (page_images=true), in the page's pixel space
+    assert browser.el("#viewer").get_attribute("data-source") == "page-image"
+    assert stub_server.server.config.app.state.requests[-1]["fields"]["page_images"] == "true"
     vb = browser.driver.execute_script("return document.getElementById('overlay').getAttribute('viewBox')").split()
     assert [round(float(v)) for v in vb[2:]] == [1653, 2339]
-    assert len(browser.els("#overlay text.ghost-text")) == 10
+    assert not browser.els("#overlay text.ghost-text")
     assert "거래명세서" in browser.el("#lines").text
     browser.el("#page-next").click()
     assert "Invoice INV-2025-0042" in browser.el("#lines").text

@@ -22,6 +22,7 @@ from app.engines.auto_lang import AUTO, KOREAN, page_lang, text_lang
 from app.engines.base import Recognized
 from app.engines.crops import has_ink
 from app.engines.reading_order import sort_reading_order
+from app.features.ocr.page_images import PageImages
 from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
 from app.observability import metrics
 from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
@@ -194,15 +195,23 @@ async def ocr_bytes(
     engine_info: dict[str, Any],
     deadline: float | None = None,
     task: str = "ocr",
+    page_images: PageImages | None = None,
 ) -> DocumentResult:
     """Open the document (in a thread), then decode and read its pages as ``budget`` leaves room: pages that
-    fit together are detected page-batched. Raises AppError for bad documents.
+    fit together are detected page-batched. Raises AppError for bad documents. ``page_images``: each page
+    also carries its image (as the engines read it).
 
     ``timings_ms``: ``decode`` (opening and decoding, summed), ``ocr`` (from the first page decoded to the
     last page read: decoding overlaps it), ``total``."""
-    read = await read_document(
-        data, limits, pages, budget, lambda page: ocr_page(page, opts, workers, deadline, task), deadline
-    )
+
+    async def work(page: Page) -> PageResult:
+        claimed = page_images.claim() if page_images is not None else False  # pages start in page order
+        result = await ocr_page(page, opts, workers, deadline, task)
+        if page_images is not None:
+            await page_images.attach(page, result, claimed)
+        return result
+
+    read = await read_document(data, limits, pages, budget, work, deadline)
     done = time.perf_counter()
     results = read.results
     return DocumentResult(
@@ -214,4 +223,5 @@ async def ocr_bytes(
             "ocr": round((done - read.opened) * 1000, 1),
             "total": round((done - read.started) * 1000, 1),
         },
+        page_images_omitted=page_images.omitted if page_images is not None else None,
     )

@@ -60,13 +60,17 @@ class PageResult:
     lines: list[Line] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
     lang: str | None = None  # the language the page was read as (with lang=auto: the one detected)
+    # page_images=true: the page as a JPEG (features/ocr/page_images.py), None past the cap; in the answer
+    # only when asked for
+    image: dict[str, Any] | None = None
+    with_image: bool = False
 
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "page": self.page,
             "width": self.width,
             "height": self.height,
@@ -77,6 +81,9 @@ class PageResult:
             "lines": [line.to_dict() for line in self.lines],
             "unread": [u.to_dict() for u in self.unread],
         }
+        if self.with_image:
+            out["image"] = self.image
+        return out
 
 
 @dataclass(slots=True)
@@ -85,14 +92,20 @@ class DocumentResult:
     pages: list[PageResult]
     engine: dict[str, Any]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    page_images_omitted: int | None = None  # page_images=true: pages whose `image` is null
 
     @property
     def text(self) -> str:
         return "\n\n".join(p.text for p in self.pages)
 
+    def extras(self) -> dict[str, Any]:
+        """The optional top-level keys of the answer (only those that were asked for)."""
+        return {} if self.page_images_omitted is None else {"page_images_omitted": self.page_images_omitted}
+
     def to_dict(self, request_id: str | None = None) -> dict[str, Any]:
         """The POST /ocr response body (also what an async job stores as its result)."""
-        return result_body(request_id, self.lang, self.engine, [p.to_dict() for p in self.pages], self.timings_ms)
+        pages = [p.to_dict() for p in self.pages]
+        return result_body(request_id, self.lang, self.engine, pages, self.timings_ms, **self.extras())
 
 
 def result_body(

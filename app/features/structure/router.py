@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.documents import limits_from_settings
 from app.documents.stream import PixelBudget
+from app.features.ocr.page_images import PageImages
 from app.features.ocr.router import DOC_ERRORS
 from app.features.ocr.service import DocumentCallDep
 from app.features.structure.pipeline import structure_bytes
 from app.features.structure.schemas import StructureResponse
 from app.features.structure.types import StructureResult
-from app.http.deps import DocumentFile, PagesForm
+from app.http.deps import DocumentFile, PageImagesForm, PagesForm
 from app.serving.service import Service
 
 router = APIRouter(tags=["structure"])
@@ -32,6 +33,7 @@ def check_available(service: Service) -> None:
 @router.post(
     "/structure",
     response_model=StructureResponse,
+    response_model_exclude_unset=True,  # `image` and `page_images_omitted` only when asked for
     summary="Layout, tables and Markdown of an image or PDF",
     description=(
         "Typed blocks (title, text, table, figure, list, header, footer, formula) per page in reading "
@@ -40,9 +42,12 @@ def check_available(service: Service) -> None:
     ),
     responses=error_responses(*DOC_ERRORS),
 )
-async def structure(file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None) -> dict[str, Any]:
+async def structure(
+    file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None, page_images: PageImagesForm = False
+) -> dict[str, Any]:
     service, settings, opts = call.service, call.settings, call.opts
     check_available(service)
+    images = PageImages.from_settings(settings) if page_images else None
 
     def work(data: bytes, deadline: float) -> Awaitable[StructureResult]:
         return structure_bytes(
@@ -54,6 +59,7 @@ async def structure(file: DocumentFile, call: DocumentCallDep, pages: PagesForm 
             pages=pages,
             engine_info=service.describe(opts.lang, stages=STAGES),
             deadline=deadline,
+            page_images=images,
         )
 
     result = await call.run(file, work)

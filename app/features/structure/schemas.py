@@ -52,4 +52,7 @@ class StructureResponse(BaseModel):
     text: str
     pages: list[StructurePageModel]
     markdown: str = Field(description="The whole document as Markdown; pages separated by `<!-- page N -->`")
+    page_images_omitted: int | None = Field(
+        None, description="Only with `page_images=true`: how many pages have `image: null`"
+    )
     timings_ms: dict[str, float]

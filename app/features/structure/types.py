@@ -144,4 +144,5 @@ class StructureResult:
     def to_dict(self, request_id: str | None = None) -> dict[str, Any]:
         """The POST /structure response body (also what an async job stores as its result)."""
         pages = [p.to_dict() for p in self.pages]
-        return result_body(request_id, self.lang, self.engine, pages, self.timings_ms, markdown=self.markdown)
+        extra = self.document.extras()
+        return result_body(request_id, self.lang, self.engine, pages, self.timings_ms, markdown=self.markdown, **extra)

@@ -1,5 +1,8 @@
 // Talking to the OCR API on this origin: multipart uploads with progress, the error envelope,
-// and background jobs with polling.
+// and background jobs with polling. Every request asks for the page's language (Accept-Language), so
+// the service's error messages and field labels come back in it.
+
+import { language } from "./i18n.js";
 
 /** An error answer of the API (or of the network), normalised from the error envelope. */
 export class ApiError extends Error {
@@ -88,6 +91,7 @@ export function postForm(path, form, { headers = {}, onUploadProgress, onUploade
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
+    xhr.setRequestHeader("accept-language", language());
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader("accept", "application/json");
     xhr.responseType = "text";
@@ -131,7 +135,8 @@ export function postForm(path, form, { headers = {}, onUploadProgress, onUploade
 export async function getJson(path, { headers = {}, signal } = {}) {
   let res;
   try {
-    res = await fetch(path, { headers: { accept: "application/json", ...headers }, signal, cache: "no-store" });
+    const asked = { accept: "application/json", "accept-language": language(), ...headers };
+    res = await fetch(path, { headers: asked, signal, cache: "no-store" });
   } catch (err) {
     if (err?.name === "AbortError") throw new AbortedError();
     throw networkError();
@@ -180,7 +185,9 @@ export async function runJob(form, { headers = {}, signal, onUploadProgress, onU
   if (!id) throw new ApiError({ status: 0, code: "bad_response", message: "The job was not created (no job_id)." });
   const path = `/jobs/${encodeURIComponent(id)}`;
   const cancel = () => {
-    fetch(`${path}/cancel`, { method: "POST", headers, keepalive: true }).catch(() => {});
+    fetch(`${path}/cancel`, { method: "POST", headers: { "accept-language": language(), ...headers }, keepalive: true }).catch(
+      () => {},
+    );
   };
   signal?.addEventListener("abort", cancel, { once: true });
   try {

@@ -3,12 +3,17 @@
 
 import { AbortedError, ApiError, authHeaders, getJson, postForm, runJob } from "./api.js";
 import { applyI18n, pickLanguage, setLanguage, t } from "./i18n.js";
+import { initLines, renderLines } from "./lines.js";
 import { Viewer } from "./viewer.js";
+import { KIND_LABEL, initFileInput, sniffKind } from "./upload.js";
+import { initHistory, recordRun, renderHistory } from "./history.js";
+import { releasePageImages, wantsPageImages } from "./pages.js";
+import { initSamples } from "./samples.js";
+import { describeRequest, initCode, renderCode } from "./snippet.js";
 import {
   clearResult,
   renderResult,
   showPage,
-  renderLines,
   renderMarkdownPanel,
   selectTab,
   initTabs,
@@ -16,20 +21,6 @@ import {
 } from "./results.js";
 import { hideError, showLocalError, showApiError, startProgress, stopProgress } from "./progress.js";
 import { $, DEFAULT_CONFIG, authMode, el, fmtBytes, scrollWithin, state, storageGet, storageSet, ui } from "./shared.js";
-
-async function sniffKind(file) {
-  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
-  const ascii = String.fromCharCode(...head);
-  if (ascii.startsWith("%PDF")) return "pdf";
-  if (ascii.startsWith("II*\u0000") || ascii.startsWith("MM\u0000*")) return "tiff";
-  if (head[0] === 0x89 && ascii.slice(1, 4) === "PNG") return "image";
-  if (head[0] === 0xff && head[1] === 0xd8) return "image";
-  if (ascii.startsWith("BM")) return "image";
-  if (ascii.startsWith("RIFF") && ascii.slice(8, 12) === "WEBP") return "image";
-  return "other";
-}
-
-const KIND_LABEL = { image: "image", pdf: "PDF", tiff: "TIFF", other: "?" };
 
 // --- theme and interface language ------------------------------------------------------------
 
@@ -61,6 +52,8 @@ function initUiLanguage() {
 
 function refreshDynamicTexts() {
   updateAuthUi();
+  renderHistory();
+  renderCode();
   renderHealth();
   renderFileInfo();
   if (state.result) renderResult({ keepPage: true });
@@ -209,50 +202,6 @@ function previewFile() {
   $("pager").hidden = true;
 }
 
-function initFileInput() {
-  const input = $("file");
-  const drop = $("drop");
-  input.addEventListener("change", () => setFile(input.files?.[0]));
-  const hasFiles = (e) => Array.from(e.dataTransfer?.types || []).includes("Files");
-  let depth = 0;
-  window.addEventListener("dragenter", (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    depth++;
-    drop.classList.add("dragging");
-  });
-  window.addEventListener("dragover", (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    e.dataTransfer.dropEffect = "copy";
-  });
-  window.addEventListener("dragleave", (e) => {
-    if (!hasFiles(e)) return;
-    depth = Math.max(0, depth - 1);
-    if (!depth) drop.classList.remove("dragging");
-  });
-  window.addEventListener("drop", (e) => {
-    // anywhere on the page counts: dropping a file must never navigate away from the results
-    if (!e.dataTransfer?.files?.length) return;
-    e.preventDefault();
-    depth = 0;
-    drop.classList.remove("dragging");
-    try {
-      input.files = e.dataTransfer.files;
-    } catch {
-      /* older browsers: state.file is what is sent anyway */
-    }
-    setFile(e.dataTransfer.files[0]);
-  });
-  document.addEventListener("paste", (e) => {
-    const file = Array.from(e.clipboardData?.files || []).find((f) => f.type.startsWith("image/") || f.type === "application/pdf");
-    if (file) {
-      e.preventDefault();
-      setFile(file);
-    }
-  });
-}
-
 // --- task options -----------------------------------------------------------------------------------
 
 function currentTask() {
@@ -310,6 +259,8 @@ function buildForm(task, asJob) {
     if (fields) form.append("fields", fields);
     else form.append("template", $("template").value.trim());
   }
+  // the browser cannot draw PDF and TIFF pages: the service sends them along, to draw the boxes over
+  if (wantsPageImages(state.kind, task, asJob)) form.append("page_images", "true");
   return form;
 }
 
@@ -340,10 +291,12 @@ async function submit(e) {
     },
   };
   const started = performance.now();
+  const form = buildForm(task, asJob);
+  const request = describeRequest(path, form, authMode());
   try {
     let result;
     if (asJob) {
-      result = await runJob(buildForm(task, true), {
+      result = await runJob(form, {
         ...common,
         onProgress: (job) => {
           if (state.progress) {
@@ -353,13 +306,17 @@ async function submit(e) {
         },
       });
     } else {
-      result = (await postForm(path, buildForm(task, false), common)).data;
+      result = (await postForm(path, form, common)).data;
     }
+    releasePageImages();
     state.result = result;
     state.resultTask = task;
     state.resultName = (state.file.name || "document").replace(/\.[^.]+$/, "") || "document";
     stopProgress(t("done", { s: ((performance.now() - started) / 1000).toFixed(1) }));
     renderResult();
+    state.lastRequest = request;
+    renderCode();
+    recordRun({ name: state.file.name || "document", endpoint: path, lang: form.get("lang"), result });
     // bring the results into view when they start below the middle of the window
     if ($("results").getBoundingClientRect().top > window.innerHeight * 0.5) $("results").scrollIntoView({ block: "start" });
   } catch (err) {
@@ -368,6 +325,8 @@ async function submit(e) {
     } else {
       stopProgress(null);
       showApiError(err instanceof ApiError ? err : new ApiError({ message: String(err?.message || err) }), path);
+      state.lastRequest = request; // the code to try it again (or to report it) is useful after a failure too
+      renderCode();
       if (err instanceof ApiError && err.status === 503) checkHealth();
     }
   } finally {
@@ -416,21 +375,7 @@ function initViewer() {
   );
   ui.viewer.clear(t("viewerEmpty"));
 
-  const lines = $("lines");
-  const lineIndex = (e) => {
-    const btn = e.target.closest?.(".line");
-    return btn ? Number(btn.dataset.index) : null;
-  };
-  lines.addEventListener("pointerover", (e) => {
-    const i = lineIndex(e);
-    if (i !== null) ui.viewer.highlight("line", i);
-  });
-  lines.addEventListener("focusin", (e) => {
-    const i = lineIndex(e);
-    if (i !== null) ui.viewer.highlight("line", i, { scroll: true });
-  });
-  lines.addEventListener("pointerleave", () => ui.viewer.setActive(-1, { from: "outside" }));
-  lines.addEventListener("focusout", () => ui.viewer.setActive(-1, { from: "outside" }));
+  initLines();
 
   $("page-prev").addEventListener("click", () => state.pageIndex > 0 && showPage(state.pageIndex - 1));
   $("page-next").addEventListener("click", () => state.pageIndex < state.pages.length - 1 && showPage(state.pageIndex + 1));
@@ -460,7 +405,10 @@ function init() {
   initViewer();
   initAuth();
   initTask();
-  initFileInput();
+  initFileInput(setFile);
+  initSamples({ setFile, submit: () => $("form").requestSubmit() });
+  initHistory();
+  initCode();
   initTabs();
   initExports();
   clearResult();

@@ -1,8 +1,11 @@
 // The results of a read: pages in the viewer, lines, structure Markdown, fields, tabs, copy and exports.
 
 import { has, t } from "./i18n.js";
+import { hiddenLines, renderLines } from "./lines.js";
 import { renderMarkdown } from "./markdown.js";
-import { $, LOW_CONFIDENCE, el, fmtPct, state, ui } from "./shared.js";
+import { hasPageImage, markThumb, pageBitmap, releasePageImages, renderThumbs, shortenImages } from "./pages.js";
+import { renderTables, resultTables } from "./tables.js";
+import { $, LOW_CONFIDENCE, copyToClipboard, download, el, flash, fmtPct, state, ui } from "./shared.js";
 
 // --- results ----------------------------------------------------------------------------------------
 
@@ -10,6 +13,13 @@ export function clearResult() {
   state.result = null;
   state.pages = [];
   state.pageIndex = 0;
+  releasePageImages();
+  $("thumbs").hidden = true;
+  $("thumb-list").replaceChildren();
+  $("tables").replaceChildren();
+  $("tab-tables").hidden = true;
+  state.lastRequest = null;
+  $("code-panel").hidden = true;
   $("result-meta").replaceChildren();
   $("lines").replaceChildren();
   $("all-text").value = "";
@@ -27,11 +37,6 @@ export function clearResult() {
   $("show-fields-wrap").hidden = true;
   $("pager").hidden = true;
   selectTab("tab-text", false);
-}
-
-/** Lines the service read below the request's min_confidence (reported in pages[].unread, not dropped). */
-export function hiddenLines(page) {
-  return (page?.unread || []).filter((u) => u.reason === "low_confidence" && u.text);
 }
 
 function withHidden(page) {
@@ -55,6 +60,11 @@ function fieldEntries(result) {
   return Object.entries(fields).map(([name, f]) => ({ name, ...(f && typeof f === "object" ? f : { value: f }) }));
 }
 
+/** A field's name as a person reads it: the answer's `label` (in the request's language) when it has one. */
+function fieldLabel(f) {
+  return typeof f.label === "string" && f.label.trim() ? f.label.trim() : f.name;
+}
+
 function docText(result) {
   if (typeof result.text === "string") return result.text;
   return (result.pages || []).map((p) => p.text ?? (p.lines || []).map((l) => l.text).join("\n")).join("\n\n");
@@ -74,7 +84,7 @@ function exportMarkdown() {
   const r = state.result;
   const title = `# ${state.resultName}\n\n`;
   if (state.resultTask === "extraction") {
-    const rows = fieldEntries(r).map((f) => `| ${mdEscape(f.name)} | ${mdEscape(f.value ?? "")} | ${fmtPct(f.confidence)} |`);
+    const rows = fieldEntries(r).map((f) => `| ${mdEscape(fieldLabel(f))} | ${mdEscape(f.value ?? "")} | ${fmtPct(f.confidence)} |`);
     return `${title}| ${t("colField")} | ${t("colValue")} | ${t("colConfidence")} |\n|---|---|---:|\n${rows.join("\n")}\n`;
   }
   const md = docMarkdown(r);
@@ -111,6 +121,7 @@ function renderMeta() {
   if (r.method) chips.push(t(r.method === "llm" ? "methodLlm" : "methodRules"));
   if (r.fallback) chips.push(t("fallback", { why: r.fallback }));
   if (pages.some((p) => p.source === "text_layer")) chips.push(t("textLayer"));
+  if (Number(r.page_images_omitted) > 0) chips.push(t("imagesOmitted", { n: Number(r.page_images_omitted) }));
   if (r.request_id) chips.push(t("requestId", { id: r.request_id }));
   meta.replaceChildren(...chips.map((c) => el("span", { cls: "chip", text: c })));
 }
@@ -133,6 +144,7 @@ export function renderResult({ keepPage = false } = {}) {
   const whole = numbers.every((n, i) => n === i + 1);
   $("page-count").textContent = t(whole ? "ofPages" : "pagesRead", { n: state.pages.length });
   $("pager").hidden = state.pages.length < 2;
+  renderThumbs(showPage);
 
   // which views apply
   const fields = fieldEntries(r);
@@ -140,6 +152,8 @@ export function renderResult({ keepPage = false } = {}) {
   const hasBlocks = state.pages.some((p) => Array.isArray(p.blocks) && p.blocks.length);
   $("tab-markdown").hidden = !(state.resultTask === "structure" || md);
   $("tab-fields").hidden = !fields.length && state.resultTask !== "extraction";
+  $("tab-tables").hidden = !resultTables(r).length;
+  renderTables(r);
   $("show-blocks-wrap").hidden = !hasBlocks;
   $("show-lines-wrap").hidden = !state.pages.some((p) => (p.lines || []).length);
   $("show-fields-wrap").hidden = !fields.some((f) => Array.isArray(f.bbox));
@@ -147,7 +161,7 @@ export function renderResult({ keepPage = false } = {}) {
   // text for the whole document, fields, JSON
   $("all-text").value = docText(r);
   renderFields(fields);
-  $("json").textContent = JSON.stringify(r, null, 2);
+  $("json").textContent = JSON.stringify(r, shortenImages, 2);
   for (const id of ["copy", "dl-txt", "dl-json", "dl-md"]) $(id).disabled = false;
   if (!keepPage) {
     const first = state.resultTask === "structure" ? "tab-markdown" : state.resultTask === "extraction" ? "tab-fields" : "tab-text";
@@ -159,6 +173,8 @@ export function renderResult({ keepPage = false } = {}) {
   showPage(state.pageIndex);
 }
 
+let shown = 0; // the latest showPage: an older one whose page image decodes late does not draw
+
 export function showPage(i) {
   state.pageIndex = i;
   const page = state.pages[i];
@@ -166,48 +182,34 @@ export function showPage(i) {
   $("page-prev").disabled = i <= 0;
   $("page-next").disabled = i >= state.pages.length - 1;
   if (!page) {
+    ++shown;
+    delete $("viewer").dataset.pending;
     ui.viewer.clear(t("noGeometry"));
   } else {
     const number = page.page ?? i + 1;
     const fields = fieldEntries(state.result).filter((f) => Array.isArray(f.bbox) && (f.page ?? 1) === number);
-    const bitmap = state.bitmap && number === 1 ? state.bitmap : null;
-    ui.viewer.show(page, { bitmap, fields, label: `${t("page")} ${number}` });
+    const label = `${t("page")} ${number}`;
+    const token = ++shown;
+    const draw = (bitmap, upright) => {
+      if (token !== shown) return; // another page was asked for meanwhile
+      ui.viewer.show(page, { bitmap, upright, fields, label });
+      $("viewer").dataset.page = String(number);
+      delete $("viewer").dataset.pending;
+    };
+    $("viewer").dataset.pending = "true"; // until the page is drawn
+    if (hasPageImage(i)) {
+      // the page image the answer carries (PDF, TIFF), decoded now; the next page's is made ready meanwhile
+      pageBitmap(i).then((bitmap) => {
+        draw(bitmap, !!bitmap);
+        if (i + 1 < state.pages.length) pageBitmap(i + 1);
+      });
+    } else {
+      draw(state.bitmap && number === 1 ? state.bitmap : null, false); // the uploaded image itself
+    }
   }
+  markThumb(i);
   renderLines(page);
   renderMarkdownPanel();
-}
-
-export function renderLines(page) {
-  const ol = $("lines");
-  const lines = page?.lines || [];
-  ol.replaceChildren(
-    ...lines.map((line, i) => {
-      const li = el("li");
-      const btn = el("button", { cls: line.hidden ? "line below-threshold" : "line", attrs: { type: "button", "data-index": i } });
-      const conf = typeof line.confidence === "number" ? line.confidence : null;
-      btn.append(
-        el("span", { cls: "line-text", text: line.text }),
-        el("span", { cls: conf !== null && conf < LOW_CONFIDENCE ? "conf low" : "conf", text: fmtPct(conf) }),
-      );
-      btn.setAttribute("aria-label", `${line.text}, ${t("confidence")} ${fmtPct(conf)}`);
-      li.append(btn);
-      return li;
-    }),
-  );
-  const scope = document.querySelector('input[name="text-scope"]:checked')?.value || "lines";
-  ol.hidden = scope !== "lines";
-  $("all-text").hidden = scope !== "all";
-  // how many lines the threshold hid on this page, and the switch to show them
-  const source = state.result?.pages?.[state.pageIndex];
-  const hidden = hiddenLines(source).length;
-  const note = $("hidden-lines");
-  note.hidden = !(scope === "lines" && hidden);
-  $("hidden-lines-text").textContent = t("hiddenLines", { n: hidden });
-  $("show-hidden").textContent = t(state.showHidden ? "hideHidden" : "showHidden");
-  $("show-hidden").setAttribute("aria-pressed", String(state.showHidden));
-  const empty = $("text-empty");
-  empty.hidden = !(scope === "lines" && !lines.length);
-  empty.textContent = state.result ? t("noText") : t("noResult");
 }
 
 export function renderMarkdownPanel() {
@@ -252,12 +254,14 @@ function renderFields(fields) {
     ...fields.map((f) => {
       const tr = el("tr", { attrs: { "data-field": f.name } });
       const nameCell = el("th", { attrs: { scope: "row" } });
+      const label = fieldLabel(f);
+      if (label !== f.name) nameCell.title = f.name; // the name the API uses, on hover
       if (Array.isArray(f.bbox)) {
-        const btn = el("button", { cls: "linkish field-link", text: f.name, attrs: { type: "button" } });
+        const btn = el("button", { cls: "linkish field-link", text: label, attrs: { type: "button" } });
         btn.addEventListener("click", () => focusField(f));
         nameCell.append(btn);
       } else {
-        nameCell.textContent = f.name;
+        nameCell.append(el("span", { cls: "field-name", text: label }));
       }
       // what the service understood the name as, in the page's language ("amountDue" · 합계)
       if (f.concept && has(`concept_${f.concept}`)) {
@@ -337,38 +341,7 @@ export function textToCopy() {
 }
 
 async function copyText() {
-  const text = textToCopy();
-  const status = $("copy-status");
-  try {
-    await navigator.clipboard.writeText(text);
-    status.textContent = t("copied");
-  } catch {
-    // not a secure context (plain http on a LAN address): fall back to a selection
-    const area = el("textarea", { cls: "offscreen" });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try {
-      ok = document.execCommand("copy");
-    } catch {
-      ok = false;
-    }
-    area.remove();
-    status.textContent = t(ok ? "copied" : "copyFailed");
-  }
-  setTimeout(() => {
-    status.textContent = "";
-  }, 4000);
-}
-
-function download(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = el("a", { attrs: { href: url, download: name } });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  flash("copy-status", t((await copyToClipboard(textToCopy())) ? "copied" : "copyFailed"));
 }
 
 export function initExports() {

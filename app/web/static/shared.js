@@ -29,6 +29,7 @@ export const state = {
   health: null,
   healthError: null,
   showHidden: false, // also list the lines below min_confidence (pages[].unread, reason low_confidence)
+  lastRequest: null, // {origin, path, fields, fileName, auth}: what "Code for this request" repeats
 };
 
 // --- storage (private browsing can throw) ------------------------------------------------------
@@ -78,6 +79,46 @@ export function scrollWithin(container, child) {
   else if (r.bottom > c.bottom) container.scrollTop += r.bottom - c.bottom + 8;
 }
 
+/** Offer `text` as a file download named `name`. */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = el("a", { attrs: { href: url, download: name } });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Put `text` on the clipboard; true when it worked (falls back to a selection outside secure contexts). */
+export async function copyToClipboard(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el("textarea", { cls: "offscreen" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}
+
+/** Show `message` in the status element `id` for a few seconds. */
+export function flash(id, message) {
+  const status = $(id);
+  status.textContent = message;
+  clearTimeout(status.flashTimer);
+  status.flashTimer = setTimeout(() => {
+    status.textContent = "";
+  }, 4000);
+}
 
 // none | api-key | cognito: what the form's credentials are (none when the service needs none)
 export function authMode() {

@@ -112,9 +112,10 @@ export class Viewer {
 
   /**
    * Show one page. `page`: {width, height, rotation, lines, blocks}; `fields`: [{name, value, confidence, bbox}];
-   * `bitmap`: the uploaded image for this page or null (then the recognised text is drawn in place).
+   * `bitmap`: the uploaded image for this page or null (then the recognised text is drawn in place);
+   * `upright`: the bitmap is already the page as the service read it (its page image), not the upload.
    */
-  show(page, { bitmap = null, fields = [], label = "" } = {}) {
+  show(page, { bitmap = null, upright = false, fields = [], label = "" } = {}) {
     const { svg: overlay, canvas, viewer } = this.els;
     const W = Number(page.width);
     const H = Number(page.height);
@@ -123,8 +124,8 @@ export class Viewer {
       return;
     }
     viewer.dataset.state = "page";
-    viewer.dataset.source = bitmap ? "image" : "blank";
-    drawPage(canvas, page, bitmap);
+    viewer.dataset.source = bitmap ? (upright ? "page-image" : "image") : "blank";
+    drawPage(canvas, upright ? { ...page, rotation: 0 } : page, bitmap);
     overlay.replaceChildren();
     overlay.setAttribute("viewBox", `0 0 ${W} ${H}`);
     overlay.setAttribute("preserveAspectRatio", "none");
@@ -240,6 +241,14 @@ export class Viewer {
     const i = this.items.findIndex((it) => it.kind === kind && it.index === index);
     this.setActive(i, { from: "outside" });
     if (i >= 0 && scroll) this.items[i].el.scrollIntoView?.({ block: "nearest", inline: "nearest", behavior: "smooth" });
+  }
+
+  /** Focus the page view on an item, as if the arrow keys had reached it. */
+  focusItem(kind, index) {
+    const i = this.items.findIndex((it) => it.kind === kind && it.index === index);
+    if (i < 0) return;
+    this.els.svg.focus({ preventScroll: true });
+    this.setActive(i, { from: "keyboard" });
   }
 
   setActive(i, { from = "pointer" } = {}) {
