@@ -70,7 +70,7 @@ def median_height(lines: Sequence[Line], default: float = 24.0) -> float:
 
 
 @dataclass(slots=True)
-class _Region:
+class Region:
     type: str
     label: str
     bbox: list[float]
@@ -78,8 +78,8 @@ class _Region:
     lines: list[int] = field(default_factory=list)
 
 
-def clean_regions(regions: Sequence[LayoutRegion], grids: Sequence[Box]) -> list[_Region]:
-    regs = [_Region(r.type, r.label, list(r.bbox), float(r.score)) for r in regions]
+def clean_regions(regions: Sequence[LayoutRegion], grids: Sequence[Box]) -> list[Region]:
+    regs = [Region(r.type, r.label, list(r.bbox), float(r.score)) for r in regions]
     for g in grids:
         g_area = max(1.0, box_area(g))
         tables = [r for r in regs if r.type == "table" and box_inter(r.bbox, g) >= 0.3 * min(box_area(r.bbox), g_area)]
@@ -100,11 +100,11 @@ def clean_regions(regions: Sequence[LayoutRegion], grids: Sequence[Box]) -> list
             keep.score = max(t.score for t in tables)
             regs = [r for r in regs if r is keep or not any(r is t for t in tables)]
         else:
-            regs.append(_Region("table", "ruled_table", list(g), 1.0))
+            regs.append(Region("table", "ruled_table", list(g), 1.0))
     # overlaps: a region mostly inside a stronger one is dropped; a caption overlapping the figure or
     # table it belongs to is kept (its lines go to whichever region holds more of each line)
     regs.sort(key=lambda r: (_PRIORITY.get(r.type, 9), -r.score))
-    kept: list[_Region] = []
+    kept: list[Region] = []
     for r in regs:
         a = max(1.0, box_area(r.bbox))
         caption = "caption" in r.label or r.label.endswith("_title")
@@ -116,12 +116,12 @@ def clean_regions(regions: Sequence[LayoutRegion], grids: Sequence[Box]) -> list
     return kept
 
 
-def assign_to_regions(lines: Sequence[Line], regions: list[_Region]) -> list[int]:
+def assign_to_regions(lines: Sequence[Line], regions: list[Region]) -> list[int]:
     """Fill region.lines; return the indices of lines that belong to no region."""
     loose = []
     for i, ln in enumerate(lines):
         a = max(1.0, box_area(ln.bbox))
-        best: _Region | None = None
+        best: Region | None = None
         best_f = 0.0
         for r in regions:  # most of the line wins; a tie goes to the region listed first (tables are)
             f = box_inter(ln.bbox, r.bbox) / a

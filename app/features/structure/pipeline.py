@@ -36,10 +36,14 @@ from app.documents import rotate_image
 from app.documents.stream import PixelBudget, each_page
 from app.documents.types import Document, Limits, Page
 from app.engines.table import Box
+from app.features.ocr.page_images import PageImages
 from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_page, read_document
 from app.features.ocr.types import DocumentResult, Line, PageResult
 from app.features.structure import markdown as md
+from app.features.structure.aligned_tables import METHOD as METHOD_ALIGNED
+from app.features.structure.aligned_tables import find_tables
 from app.features.structure.blocks import (
+    Region,
     assign_to_regions,
     body_height,
     box_area,
@@ -85,7 +89,10 @@ async def _structure_page(
     for r in regions:
         if r.type != "table":
             r.lines = [i for i in r.lines if i in sure]
-    blocks: list[Block] = []
+    gray = image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
+    # tables without rules, found by the alignment of their words (aligned_tables.py)
+    aligned, regions, loose = _aligned_tables(lines, regions, loose, sure, gray, layout.ruled_tables)
+    blocks: list[Block] = list(aligned)
     for r in regions:
         if not r.lines and r.type not in ("figure", "table"):
             continue
@@ -108,7 +115,7 @@ async def _structure_page(
             b.lines = [b.lines[i] for i in order]
     # tables
     t = time.perf_counter()
-    tables = [b for b in blocks if b.type == "table"]
+    tables = [b for b in blocks if b.type == "table" and b.table is None]
     if tables:
         extra = await asyncio.gather(*(table_block(b, image, result.source, opts, workers, deadline) for b in tables))
         for e in extra:
@@ -119,12 +126,44 @@ async def _structure_page(
     for b in blocks:
         if b.type == "text":
             b.measure = column_measure(b.bbox, lines)
-    gray = image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
     for b in blocks:
         sizes = [ink_height(gray, ln.bbox) for ln in b.lines]
         sizes = [v for v in sizes if v > 0]
         b.size = float(median(sizes)) if sizes else 0.0
     return blocks
+
+
+def _aligned_tables(
+    lines: Sequence[Line],
+    regions: list[Region],
+    loose: list[int],
+    sure: set[int],
+    gray: np.ndarray,
+    grids: Sequence[Box],
+) -> tuple[list[Block], list[Region], list[int]]:
+    """Tables found by word alignment among the sure lines outside ruled tables, as blocks. The lines they
+    take leave their regions; a figure or (unruled) table region they cover gives its other lines back as
+    loose lines."""
+    ruled = [r for r in regions if r.type == "table" and _is_ruled(r, grids)]
+    in_ruled = {i for r in ruled for i in r.lines}
+    found = find_tables(lines, [i for i in sorted(sure) if i not in in_ruled], gray)
+    if not found:
+        return [], regions, loose
+    taken = {i for f in found for i in f.lines}
+    kept: list[Region] = []
+    for r in regions:
+        r.lines = [i for i in r.lines if i not in taken]
+        covered = any(box_inter(r.bbox, f.bbox) >= 0.5 * box_area(r.bbox) for f in found)
+        if r.type in ("figure", "table") and covered and not any(r is k for k in ruled):
+            loose = [*loose, *(i for i in r.lines if i in sure)]
+        elif r.type == "figure" or r.lines:
+            kept.append(r)
+    blocks = [Block("table", METHOD_ALIGNED, f.bbox, 0.0, [lines[i] for i in f.lines], table=f.table) for f in found]
+    return blocks, kept, [i for i in loose if i not in taken]
+
+
+def _is_ruled(region: Region, grids: Sequence[Box]) -> bool:
+    return any(box_inter(region.bbox, g) >= 0.3 * min(box_area(region.bbox), max(1.0, box_area(g))) for g in grids)
 
 
 def _norm_running(text: str) -> str:
@@ -249,13 +288,21 @@ async def structure_bytes(
     pages: str | None,
     engine_info: dict[str, Any],
     deadline: float | None = None,
+    page_images: PageImages | None = None,
 ) -> StructureResult:
     """Open the document (in a thread), then decode, read and structure its pages as ``budget`` leaves room
-    (a page's pixels are let go once its blocks are known). Raises AppError for bad documents."""
+    (a page's pixels are let go once its blocks are known). Raises AppError for bad documents.
+    ``page_images``: each page also carries its image (as the engines read it)."""
     timings: dict[str, float] = {}
-    read = await read_document(
-        data, limits, pages, budget, lambda page: _read_and_structure(page, opts, service, deadline, timings), deadline
-    )
+
+    async def work(page: Page) -> tuple[PageResult, list[Block]]:
+        claimed = page_images.claim() if page_images is not None else False  # pages start in page order
+        result, blocks = await _read_and_structure(page, opts, service, deadline, timings)
+        if page_images is not None:
+            await page_images.attach(page, result, claimed)
+        return result, blocks
+
+    read = await read_document(data, limits, pages, budget, work, deadline)
     result = _assemble(read.results, opts, engine_info, timings, (time.perf_counter() - read.opened) * 1000)
     result.timings_ms = {
         "decode": round(read.decode_ms, 1),
@@ -263,4 +310,6 @@ async def structure_bytes(
         "total": round((time.perf_counter() - read.started) * 1000, 1),
     }
     result.document.timings_ms = result.timings_ms
+    if page_images is not None:
+        result.document.page_images_omitted = page_images.omitted
     return result

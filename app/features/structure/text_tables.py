@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from app.features.ocr.types import Line
 from app.features.structure.blocks import box_union, row_groups
 from app.features.structure.types import Block, CellResult, TableResult
+from app.features.structure.words import join_split_numbers
 
 METHOD = "text_columns"
 # column headings (lower case, spaces removed); the first column holds words, the others numbers
@@ -25,11 +26,12 @@ HEADINGS = {
     # Korean
     "품목", "품명", "품목명", "상품명", "내역", "내용", "적요", "거래내용", "항목", "규격", "단위", "수량", "단가",
     "금액", "공급가액", "세액", "부가세", "합계", "합계금액", "비고", "일자", "거래일", "입금", "출금", "잔액",
-    "할인", "판매가", "가격",
+    "할인", "판매가", "가격", "거래일자", "거래일시", "출금액", "입금액", "찾으신금액", "맡기신금액",
+    "거래점", "번호", "순번",
     # English
     "item", "items", "description", "product", "service", "qty", "quantity", "units", "unit", "price",
     "unitprice", "rate", "amount", "total", "subtotal", "tax", "vat", "date", "details", "debit", "credit",
-    "balance", "discount", "hours",
+    "balance", "discount", "hours", "no", "no.", "withdrawal", "withdrawals", "deposit", "deposits",
 }  # fmt: skip
 QUANTITY = {"수량", "qty", "quantity", "units", "hours"}
 MIN_COLUMNS = 3
@@ -62,17 +64,17 @@ def headings(text: str) -> list[str] | None:
     return out if len(out) >= MIN_COLUMNS else None
 
 
-def _is_number(token: str) -> bool:
+def is_number(token: str) -> bool:
     return bool(_NUMBER.match(token))
 
 
 def row_cells(text: str, heads: Sequence[str]) -> list[str] | None:
     """A row's cells under ``heads``, or None when the line is not a row (it does not end in a number)."""
-    words = text.split()
+    words = join_split_numbers(text.split())
     n = 0
-    while n < len(words) - 1 and _is_number(words[len(words) - 1 - n]):
+    while n < len(words) - 1 and is_number(words[len(words) - 1 - n]):
         n += 1
-    if n == 0 and words and _is_number(words[-1]):
+    if n == 0 and words and is_number(words[-1]):
         n = 1
     if n == 0:
         return None

@@ -1,0 +1,243 @@
+"""Tables without ruling lines, found on the page by the alignment of their words.
+
+Statements, invoices and receipts print item tables as aligned columns: text left-aligned, amounts
+right-aligned, nothing drawn between them. The layout model often calls such a table text or a figure,
+and the lines of text grouping cut it into column-wide blocks. This pass runs over the page's lines
+before blocks are formed:
+
+1. Lines are grouped into rows and each line's words are placed on the ink (words.py).
+2. A header row is either three or more column headings from the vocabulary (text_tables.HEADINGS), or
+   three or more short word groups without numbers separated by wide gaps (headings in no vocabulary).
+   Each heading's extent is a column.
+3. The rows under it are the table's as long as they follow closely, carry a number, and put words in
+   two or more columns: each word goes to the column band its centre falls in (bands meet halfway
+   between neighbouring headings).
+4. Kept only when it looks printed as columns: neighbouring cells of a row are apart (more than a
+   space), and in each column the cells share a left edge, a right edge or a centre (within a line
+   height). Rows that merely flow after a header (single-spaced values, one line per row) fail this and
+   are left to text_tables.py, which reads them from the right.
+
+``table.method`` is ``text_alignment``; the words' positions give each cell its own box.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.features.ocr.types import Line
+from app.features.structure.blocks import box_union, median_height, row_groups
+from app.features.structure.text_tables import MIN_COLUMNS, MIN_ROWS, headings, is_number
+from app.features.structure.types import CellResult, TableResult
+from app.features.structure.words import Word, line_words
+
+METHOD = "text_alignment"
+CHUNK_GAP = 0.9  # words closer than this many line heights belong to one heading or cell
+ROW_GAP = 2.5  # the most blank space between two rows of one table, in line heights
+ALIGN_TOLERANCE = 1.0  # cells of a column agree on an edge within this many line heights
+FIT_TOLERANCE = 0.5  # a new row's cell is on its column's edge within this many line heights
+MIN_ALIGNED = 0.8  # share of the body cells that must sit in aligned columns
+MAX_HEADING_WORDS = 3
+COLUMN_GAP = 0.6  # neighbouring cells of a row are at least this many line heights apart
+
+
+@dataclass(slots=True)
+class FoundTable:
+    lines: list[int]  # indices of the page lines the table holds
+    bbox: list[float]
+    table: TableResult
+
+
+@dataclass(slots=True)
+class _Span:
+    text: str
+    x0: float
+    x1: float
+
+
+def _chunks(words: Sequence[Word], h: float) -> list[_Span]:
+    out: list[_Span] = []
+    for w in words:
+        if out and w.x0 - out[-1].x1 < CHUNK_GAP * h:
+            out[-1] = _Span(f"{out[-1].text} {w.text}", out[-1].x0, max(out[-1].x1, w.x1))
+        else:
+            out.append(_Span(w.text, w.x0, w.x1))
+    return out
+
+
+def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
+    """The columns a header row names, or None when the row is not a header."""
+    heads = headings(" ".join(w.text for w in words))
+    if heads is not None:
+        cols, k = [], 0
+        for head in heads:
+            n = len(head.split())
+            part = words[k : k + n]
+            cols.append(_Span(head, part[0].x0, part[-1].x1))
+            k += n
+        return cols
+    chunks = _chunks(words, h)
+    if len(chunks) < MIN_COLUMNS:
+        return None
+    if any(is_number(t) for c in chunks for t in c.text.split()):
+        return None
+    if any(len(c.text.split()) > MAX_HEADING_WORDS for c in chunks):
+        return None
+    return chunks
+
+
+def _bands(cols: Sequence[_Span]) -> list[float]:
+    """The x where each column's band ends (the last one is open)."""
+    return [(a.x1 + b.x0) / 2 for a, b in itertools.pairwise(cols)]
+
+
+def assign(words: Sequence[Word], cols: Sequence[_Span], h: float) -> list[list[Word]] | None:
+    """The row's words per column, or None when a word lies far outside the table. Words closer than a
+    column gap go together (a description's words stay in one cell) to the column whose heading they
+    overlap most; a group under several headings, or under none, is placed word by word by the bands."""
+    if any(w.x1 < cols[0].x0 - 3 * h or w.x0 > cols[-1].x1 + 3 * h for w in words):
+        return None
+    bands = _bands(cols)
+    out: list[list[Word]] = [[] for _ in cols]
+    group: list[Word] = []
+    for w in [*words, None]:
+        if w is not None and (not group or w.x0 - group[-1].x1 < COLUMN_GAP * h):
+            group.append(w)
+            continue
+        over = [max(0.0, min(group[-1].x1, c.x1) - max(group[0].x0, c.x0)) for c in cols]
+        if sum(1 for v in over if v > 0) == 1:
+            out[over.index(max(over))].extend(group)
+        else:
+            for g in group:
+                out[next((j for j, end in enumerate(bands) if g.center < end), len(cols) - 1)].append(g)
+        group = [w] if w is not None else []
+    return out
+
+
+def _aligned_share(body: Sequence[Sequence[Sequence[Word]]], h: float) -> float:
+    total = aligned = 0
+    for j in range(len(body[0])):
+        cells = [(c[0].x0, c[-1].x1) for row in body if (c := row[j])]
+        total += len(cells)
+        if len(cells) < 2:
+            aligned += len(cells)
+            continue
+        spreads = [
+            max(v) - min(v) for v in ([a for a, _ in cells], [b for _, b in cells], [(a + b) / 2 for a, b in cells])
+        ]
+        if min(spreads) <= ALIGN_TOLERANCE * h:
+            aligned += len(cells)
+    return aligned / total if total else 0.0
+
+
+def _apart(cells: Sequence[Sequence[Word]], h: float) -> bool:
+    """Whether a row's filled cells leave room between them: table columns do, while a sentence or a row
+    that flows (single spaces between the values) changes column at a space."""
+    filled = [c for c in cells if c]
+    return all(b[0].x0 - a[-1].x1 >= COLUMN_GAP * h for a, b in itertools.pairwise(filled))
+
+
+def _edges(cell: Sequence[Word]) -> tuple[float, float, float]:
+    return cell[0].x0, cell[-1].x1, (cell[0].x0 + cell[-1].x1) / 2
+
+
+def _on_edge(cell: Sequence[Word], above: Sequence[Sequence[Word]], tol: float) -> bool:
+    """Whether ``cell`` shares an edge (left, right or centre) on which the cells above it agree."""
+    edges = [_edges(c) for c in above]
+    mine = _edges(cell)
+    for k in range(3):
+        values = [e[k] for e in edges]
+        if max(values) - min(values) <= tol and abs(mine[k] - float(np.median(values))) <= tol:
+            return True
+    return False
+
+
+def _fits(
+    cells: Sequence[Sequence[Word]], cols: Sequence[_Span], body: Sequence[Sequence[Sequence[Word]]], h: float
+) -> bool:
+    """Whether each filled cell sits in its column: on the edge the cells above it share (left, right or
+    centre), or, first in its column, under the heading (overlapping it). A totals row pushed out to the
+    margin does not."""
+    tol = FIT_TOLERANCE * h
+    for j, ws in enumerate(cells):
+        if not ws:
+            continue
+        above = [c for row in body if (c := row[j])]
+        if not above:
+            if min(ws[-1].x1, cols[j].x1) <= max(ws[0].x0, cols[j].x0):
+                return False
+            continue
+        if not _on_edge(ws, above, tol) and not _on_edge(ws, above[-1:], tol):
+            return False
+    return True
+
+
+def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarray | None) -> list[FoundTable]:
+    """Tables among the page lines ``candidates`` (indices into ``lines``), top to bottom."""
+    sub = [lines[i] for i in candidates]
+    if len(sub) < MIN_COLUMNS * (MIN_ROWS + 1):
+        return []
+    h = median_height(sub)
+    rows = row_groups(sub)
+    words = [
+        sorted((w for j in row for w in line_words(sub[j], candidates[j], gray)), key=lambda w: w.x0) for row in rows
+    ]
+    tops = [min(sub[j].bbox[1] for j in row) for row in rows]
+    bottoms = [max(sub[j].bbox[3] for j in row) for row in rows]
+    found: list[FoundTable] = []
+    i = 0
+    while i < len(rows):
+        cols = header_columns(words[i], h) if words[i] else None
+        if cols is None:
+            i += 1
+            continue
+        body: list[list[list[Word]]] = []
+        k = i + 1
+        while k < len(rows) and tops[k] - bottoms[k - 1] <= ROW_GAP * h:
+            cells = assign(words[k], cols, h)
+            if (
+                cells is None
+                or sum(1 for c in cells if c) < 2
+                or not any(is_number(w.text) for w in words[k])
+                or not _apart(cells, h)
+                or not _fits(cells, cols, body, h)
+            ):
+                break
+            body.append(cells)
+            k += 1
+        while len(body) > MIN_ROWS and _aligned_share(body, h) < MIN_ALIGNED:
+            body.pop()  # rows that drift off the columns at the end are not the table's
+        if len(body) < MIN_ROWS or _aligned_share(body, h) < MIN_ALIGNED:
+            i += 1
+            continue
+        k = i + 1 + len(body)
+        found.append(_table(rows[i:k], sub, candidates, cols, body))
+        i = k
+    return found
+
+
+def _table(
+    rows: Sequence[Sequence[int]],
+    sub: Sequence[Line],
+    candidates: Sequence[int],
+    cols: Sequence[_Span],
+    body: Sequence[Sequence[Sequence[Word]]],
+) -> FoundTable:
+    cells: list[CellResult] = []
+    for r, row in enumerate(rows):
+        y0 = min(sub[j].bbox[1] for j in row)
+        y1 = max(sub[j].bbox[3] for j in row)
+        for c, col in enumerate(cols):
+            if r == 0:
+                text, x0, x1 = col.text, col.x0, col.x1
+            else:
+                ws = body[r - 1][c]
+                text = " ".join(w.text for w in ws)
+                x0, x1 = (ws[0].x0, ws[-1].x1) if ws else (col.x0, col.x1)
+            cells.append(CellResult(r, c, 1, 1, text, [x0, y0, x1, y1]))
+    members = sorted(candidates[j] for row in rows for j in row)
+    bbox = box_union([sub[j].bbox for row in rows for j in row])
+    return FoundTable(members, bbox, TableResult(rows=len(rows), cols=len(cols), method=METHOD, cells=cells))
