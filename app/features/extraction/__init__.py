@@ -28,6 +28,8 @@ from app.features.extraction.checks import INVALID_CONFIDENCE_CAP, check
 from app.features.extraction.concepts import concept_index
 from app.features.extraction.doctype import AUTO, detect_template
 from app.features.extraction.fields import parse_fields, specs_for_requests
+from app.features.extraction.labels import label_for, label_language
+from app.features.extraction.line_items import line_items
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
 from app.features.extraction.llm.prompt import build_prompt, parse_answer
 from app.features.extraction.normalize import normalize, values_match
@@ -53,6 +55,7 @@ T = TypeVar("T")
 
 # confidence given to an LLM value that agrees with the rules, and to one the OCR text does not show
 _AGREED_CONFIDENCE = 0.9
+ITEM_TEMPLATES = ("invoice", "receipt")  # templates whose answer lists the item table's rows (line_items)
 _UNGROUNDED_CONFIDENCE = 0.3
 _HARD_TIMEOUT_GRACE_S = 0.25
 
@@ -124,8 +127,12 @@ def extract(
     template: str | None,
     settings: Settings,
     llm: LlmBackend | None = None,
+    label_lang: str | None = None,
 ) -> dict[str, Any]:
-    """The POST /extraction body (without request_id) for an OCR'd document. Synchronous."""
+    """The POST /extraction body (without request_id) for an OCR'd document. Synchronous.
+
+    ``label_lang`` (``ko`` / ``en``) is the language of the fields' labels; by default Korean for a
+    document read as Korean, English otherwise."""
     template_name, specs, templates = resolve_fields(fields=fields, template=template, settings=settings, doc=doc)
     started = time.perf_counter()
     searched, roles = _with_totals(specs, templates)
@@ -159,8 +166,12 @@ def extract(
             body["method"] = "llm"
             for s in specs:
                 body["fields"][s.name] = _merge(doc, s, rules[s.name], answer.get(s.name), currency)
+    lang = label_lang or label_language(None, doc.lang)
     for s in specs:  # which concept each name was understood as (a caller's check on `amountDue` → total)
         body["fields"][s.name]["concept"] = s.concept
+        body["fields"][s.name]["label"] = label_for(s.label, s.name, lang, buyer=s.paired)
+    if template_name in ITEM_TEMPLATES:
+        body["line_items"] = line_items(doc, currency)
     body["text"] = doc.text
     return body
 
