@@ -8,4 +8,4 @@ echo "[test] ruff + mypy"
 .venv/bin/ruff format --no-cache --check app tests scripts
 .venv/bin/mypy
 echo "[test] pytest"
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=25 "$@"  # the 25 slowest tests, to keep the suite short

@@ -85,3 +85,10 @@ PageImagesForm = Annotated[
         "boxes' pixel space), for OCR_PAGE_IMAGE_MAX_PAGES pages at most; default false"
     ),
 ]
+WordsForm = Annotated[
+    bool,
+    Form(
+        description="Also return each line's words with their boxes (`lines[].words`: text and [x0, y0, x1, y1], "
+        "placed on the page's ink); default false"
+    ),
+]

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.features.ocr.types import Line
+from app.features.ocr.words import join_split_numbers, line_words
 from app.features.structure.aligned_tables import find_tables
 from app.features.structure.text_tables import row_cells
-from app.features.structure.words import join_split_numbers, line_words
 from tests.conftest import ThreadServer
 from tests.render import font
 from tests.structure.conftest import post_structure

@@ -24,6 +24,7 @@ from app.engines.crops import has_ink
 from app.engines.reading_order import sort_reading_order
 from app.features.ocr.page_images import PageImages
 from app.features.ocr.types import DocumentResult, Line, PageResult, Unread
+from app.features.ocr.words import add_words
 from app.observability import metrics
 from app.serving.tasks import DetectJob, DetectResult, RecognizeJob
 
@@ -196,10 +197,11 @@ async def ocr_bytes(
     deadline: float | None = None,
     task: str = "ocr",
     page_images: PageImages | None = None,
+    words: bool = False,
 ) -> DocumentResult:
     """Open the document (in a thread), then decode and read its pages as ``budget`` leaves room: pages that
     fit together are detected page-batched. Raises AppError for bad documents. ``page_images``: each page
-    also carries its image (as the engines read it).
+    also carries its image (as the engines read it); ``words``: each line carries its words with their boxes.
 
     ``timings_ms``: ``decode`` (opening and decoding, summed), ``ocr`` (from the first page decoded to the
     last page read: decoding overlaps it), ``total``."""
@@ -207,6 +209,8 @@ async def ocr_bytes(
     async def work(page: Page) -> PageResult:
         claimed = page_images.claim() if page_images is not None else False  # pages start in page order
         result = await ocr_page(page, opts, workers, deadline, task)
+        if words:
+            await executors.run(Work.CPU, add_words, result, page.image)
         if page_images is not None:
             await page_images.attach(page, result, claimed)
         return result

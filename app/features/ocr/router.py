@@ -19,6 +19,7 @@ from app.http.deps import (
     RequestIdDep,
     ServiceDep,
     SettingsDep,
+    WordsForm,
 )
 from app.http.errors import language_of
 from app.http.uploads import (
@@ -37,14 +38,20 @@ DOC_ERRORS = (*UPLOAD_ERRORS, ErrorCode.INVALID_TOKEN, ErrorCode.TOKEN_EXPIRED, 
 @router.post(
     "/ocr",
     response_model=OcrResponse,
-    response_model_exclude_unset=True,  # `image` and `page_images_omitted` only when asked for
+    response_model_exclude_unset=True,  # `image`, `page_images_omitted` and `words` only when asked for
     summary="Read the text of an image or PDF",
     responses=error_responses(*DOC_ERRORS),
 )
 async def ocr(
-    file: DocumentFile, call: DocumentCallDep, pages: PagesForm = None, page_images: PageImagesForm = False
+    file: DocumentFile,
+    call: DocumentCallDep,
+    pages: PagesForm = None,
+    page_images: PageImagesForm = False,
+    words: WordsForm = False,
 ) -> dict[str, Any]:
-    result = await call.run(file, lambda data, deadline: call.ocr(data, deadline, pages, page_images=page_images))
+    result = await call.run(
+        file, lambda data, deadline: call.ocr(data, deadline, pages, page_images=page_images, words=words)
+    )
     return result.to_dict(call.request_id)
 
 

@@ -10,11 +10,17 @@ from pydantic import BaseModel, Field
 from app.core.errors import ErrorBody
 
 
+class OcrWordModel(BaseModel):
+    text: str
+    bbox: list[float] = Field(description="[x0, y0, x1, y1]: the word's share of its line, on the ink")
+
+
 class OcrLineModel(BaseModel):
     text: str
     confidence: float
     box: list[list[float]] = Field(description="4 points clockwise from top-left, page pixels")
     bbox: list[float] = Field(description="[x0, y0, x1, y1]")
+    words: list[OcrWordModel] | None = Field(None, description="With words=true: the line's words and their boxes")
 
 
 class OcrUnreadModel(OcrLineModel):

@@ -124,7 +124,7 @@ class DocumentCall:
             background.add_task(launch, name)
 
     async def ocr(
-        self, data: bytes, deadline: float, pages: str | None, *, page_images: bool = False
+        self, data: bytes, deadline: float, pages: str | None, *, page_images: bool = False, words: bool = False
     ) -> DocumentResult:
         self._read = await ocr_upload(
             data,
@@ -134,6 +134,7 @@ class DocumentCall:
             pages=pages,
             deadline=deadline,
             page_images=PageImages.from_settings(self.settings) if page_images else None,
+            words=words,
         )
         return self._read
 
@@ -171,10 +172,11 @@ async def ocr_upload(
     deadline: float,
     budget: PixelBudget | None = None,
     page_images: PageImages | None = None,
+    words: bool = False,
 ) -> DocumentResult:
     """OCR an uploaded document under the service's limits (what /ocr, /ocr/batch and /extraction read);
     ``budget``: the request's pixel budget when it reads several documents (/ocr/batch), else its own;
-    ``page_images``: each page also carries its image."""
+    ``page_images``: each page also carries its image; ``words``: each line its words' boxes."""
     info = service.describe(opts.lang)
     return await ocr_bytes(
         data,
@@ -186,4 +188,5 @@ async def ocr_upload(
         engine_info=info,
         deadline=deadline,
         page_images=page_images,
+        words=words,
     )

@@ -12,6 +12,8 @@ class Line:
     confidence: float
     box: list[list[float]]  # 4 points clockwise from top-left, page pixels
     bbox: list[float]  # [x0, y0, x1, y1]
+    # words=true on /ocr: each word's text and [x0, y0, x1, y1] (features/ocr/words.py); None: not asked for
+    words: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_box(cls, text: str, confidence: float, box: list[list[float]]) -> Line:
@@ -20,12 +22,15 @@ class Line:
         return cls(text=text, confidence=confidence, box=box, bbox=[min(xs), min(ys), max(xs), max(ys)])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "text": self.text,
             "confidence": round(float(self.confidence), 4),
             "box": [[round(float(x), 1), round(float(y), 1)] for x, y in self.box],
             "bbox": [round(float(v), 1) for v in self.bbox],
         }
+        if self.words is not None:
+            out["words"] = self.words
+        return out
 
 
 @dataclass(slots=True)

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.features.ocr.types import Line
+from app.features.ocr.words import Word, line_words
 from app.features.structure.blocks import box_union, median_height, row_groups
 from app.features.structure.text_tables import MIN_COLUMNS, MIN_ROWS, headings, is_number
 from app.features.structure.types import CellResult, TableResult
-from app.features.structure.words import Word, line_words
 
 METHOD = "text_alignment"
 CHUNK_GAP = 0.9  # words closer than this many line heights belong to one heading or cell

@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 
 from app.features.ocr.types import Line
+from app.features.ocr.words import join_split_numbers
 from app.features.structure.blocks import box_union, row_groups
 from app.features.structure.types import Block, CellResult, TableResult
-from app.features.structure.words import join_split_numbers
 
 METHOD = "text_columns"
 # column headings (lower case, spaces removed); the first column holds words, the others numbers

@@ -1,4 +1,5 @@
-"""Where each word of a recognised line sits on the page.
+"""Where each word of a recognised line sits on the page (``words=true`` on /ocr, and the tables without
+rules of /structure).
 
 The recogniser returns a line's text, not where its words are; tables without rules need the words'
 x-positions (a line box often spans several columns separated by a space or two). A line's words are
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.features.ocr.types import Line
+from app.documents import rotate_image
+from app.features.ocr.types import Line, PageResult
 
 MIN_GAP = 0.12  # a space is at least this share of the line height wide
 _GROUP_END = re.compile(r"^[(₩$€£¥]?[-+]?\d{1,3}(,\d{3})*,$")  # "19," of "19, 000"
@@ -103,9 +105,10 @@ def join_split_numbers(words: Sequence[str]) -> list[str]:
     return out
 
 
-def line_words(line: Line, index: int, gray: np.ndarray | None) -> list[Word]:
-    """``line``'s words (split at spaces, split amounts joined) with their x-extents on the page."""
-    words = join_split_numbers(line.text.split())
+def line_words(line: Line, index: int, gray: np.ndarray | None, *, join_numbers: bool = True) -> list[Word]:
+    """``line``'s words (split at spaces; amounts split after a thousands comma joined unless
+    ``join_numbers`` is false) with their x-extents on the page."""
+    words = join_split_numbers(line.text.split()) if join_numbers else line.text.split()
     if not words:
         return []
     x0, x1 = float(line.bbox[0]), float(line.bbox[2])
@@ -122,3 +125,22 @@ def line_words(line: Line, index: int, gray: np.ndarray | None) -> list[Word]:
     if spans is None:
         spans = _by_widths(words, x0, x1)
     return [Word(w, a, b, index) for w, (a, b) in zip(words, spans, strict=True)]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
+
+
+def add_words(result: PageResult, image: np.ndarray | None) -> None:
+    """Give every line of ``result`` its words (its text split at spaces, as read) with their boxes
+    (``image``: the page as it was read, before the rotation the service corrected; None places words by
+    character widths). A word's box spans its line's height; on a tilted line it is the axis-aligned
+    share of the line's box."""
+    upright = rotate_image(image, result.rotation) if image is not None and result.rotation else image
+    gray = to_gray(upright) if upright is not None else None
+    for i, line in enumerate(result.lines):
+        y0, y1 = round(float(line.bbox[1]), 1), round(float(line.bbox[3]), 1)
+        line.words = [
+            {"text": w.text, "bbox": [round(w.x0, 1), y0, round(w.x1, 1), y1]}
+            for w in line_words(line, i, gray, join_numbers=False)
+        ]
