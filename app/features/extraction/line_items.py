@@ -17,7 +17,7 @@ from app.features.extraction.amounts import normalize_amount
 from app.features.ocr.types import DocumentResult, Line
 from app.features.structure.aligned_tables import find_tables
 from app.features.structure.blocks import box_union
-from app.features.structure.text_tables import split_text_tables
+from app.features.structure.text_tables import heading_key, split_text_tables
 from app.features.structure.types import Block, TableResult
 
 ROLES = {
@@ -36,7 +36,7 @@ _QUANTITY = re.compile(r"^\d+(\.\d+)?")
 
 
 def _role(heading: str) -> str | None:
-    key = heading.lower().replace(" ", "").rstrip(":.")
+    key = heading_key(heading).rstrip(".")
     return next((role for role, words in ROLES.items() if key in words), None)
 
 
@@ -87,7 +87,7 @@ def _item(
     if item["amount"] is None and item["unit_price"] is None:
         return None
     item["description"] = description
-    item["cells"] = {h: t for h, t in zip(heads, row, strict=True)}
+    item["cells"] = dict(zip(heads, row, strict=True))
     item["page"] = page
     item["bbox"] = [round(v, 1) for v in box_union(boxes)]
     return item
@@ -101,7 +101,7 @@ def line_items(doc: DocumentResult, currency: str | None = None) -> list[dict[st
             grid = table.grid()
             heads = grid[0]
             roles = _roles(heads)
-            if "description" not in roles.values() and not roles:
+            if not roles:
                 continue
             boxes: dict[int, list[list[float]]] = {}
             for cell in table.cells:

@@ -120,15 +120,9 @@ def assign(words: Sequence[Word], cols: Sequence[_Span], h: float) -> list[list[
 def _aligned_share(body: Sequence[Sequence[Sequence[Word]]], h: float) -> float:
     total = aligned = 0
     for j in range(len(body[0])):
-        cells = [(c[0].x0, c[-1].x1) for row in body if (c := row[j])]
+        cells = [c for row in body if (c := row[j])]
         total += len(cells)
-        if len(cells) < 2:
-            aligned += len(cells)
-            continue
-        spreads = [
-            max(v) - min(v) for v in ([a for a, _ in cells], [b for _, b in cells], [(a + b) / 2 for a, b in cells])
-        ]
-        if min(spreads) <= ALIGN_TOLERANCE * h:
+        if len(cells) < 2 or min(_spreads(cells)) <= ALIGN_TOLERANCE * h:
             aligned += len(cells)
     return aligned / total if total else 0.0
 
@@ -144,15 +138,19 @@ def _edges(cell: Sequence[Word]) -> tuple[float, float, float]:
     return cell[0].x0, cell[-1].x1, (cell[0].x0 + cell[-1].x1) / 2
 
 
+def _spreads(cells: Sequence[Sequence[Word]]) -> list[float]:
+    """How far apart the cells' left edges, right edges and centres lie."""
+    edges = [_edges(c) for c in cells]
+    return [max(e[k] for e in edges) - min(e[k] for e in edges) for k in range(3)]
+
+
 def _on_edge(cell: Sequence[Word], above: Sequence[Sequence[Word]], tol: float) -> bool:
     """Whether ``cell`` shares an edge (left, right or centre) on which the cells above it agree."""
-    edges = [_edges(c) for c in above]
     mine = _edges(cell)
-    for k in range(3):
-        values = [e[k] for e in edges]
-        if max(values) - min(values) <= tol and abs(mine[k] - float(np.median(values))) <= tol:
-            return True
-    return False
+    return any(
+        spread <= tol and abs(mine[k] - float(np.median([_edges(c)[k] for c in above]))) <= tol
+        for k, spread in enumerate(_spreads(above))
+    )
 
 
 def _fits(

@@ -78,11 +78,16 @@ class Region:
     lines: list[int] = field(default_factory=list)
 
 
+def on_grid(bbox: Sequence[float], grid: Box) -> bool:
+    """Whether a region is the table of a ruled grid: they share 30 % of the smaller of the two."""
+    return box_inter(bbox, grid) >= 0.3 * min(box_area(bbox), max(1.0, box_area(grid)))
+
+
 def clean_regions(regions: Sequence[LayoutRegion], grids: Sequence[Box]) -> list[Region]:
     regs = [Region(r.type, r.label, list(r.bbox), float(r.score)) for r in regions]
     for g in grids:
         g_area = max(1.0, box_area(g))
-        tables = [r for r in regs if r.type == "table" and box_inter(r.bbox, g) >= 0.3 * min(box_area(r.bbox), g_area)]
+        tables = [r for r in regs if r.type == "table" and on_grid(r.bbox, g)]
         # whatever the model thought a ruled grid was (text, figure), it is this table now
         regs = [
             r

@@ -39,6 +39,7 @@ from app.engines.table import Box
 from app.features.ocr.page_images import PageImages
 from app.features.ocr.pipeline import OcrOptions, Submitter, ocr_page, read_document
 from app.features.ocr.types import DocumentResult, Line, PageResult
+from app.features.ocr.words import to_gray
 from app.features.structure import markdown as md
 from app.features.structure.aligned_tables import METHOD as METHOD_ALIGNED
 from app.features.structure.aligned_tables import find_tables
@@ -55,6 +56,7 @@ from app.features.structure.blocks import (
     ink_height,
     line_rows,
     merge_lists,
+    on_grid,
     retype,
 )
 from app.features.structure.order import order_page_blocks
@@ -89,7 +91,7 @@ async def _structure_page(
     for r in regions:
         if r.type != "table":
             r.lines = [i for i in r.lines if i in sure]
-    gray = image if image.ndim == 2 else image[:, :, :3].mean(axis=2).astype(np.uint8)
+    gray = to_gray(image)
     # tables without rules, found by the alignment of their words (aligned_tables.py)
     aligned, regions, loose = _aligned_tables(lines, regions, loose, sure, gray, layout.ruled_tables)
     blocks: list[Block] = list(aligned)
@@ -144,7 +146,7 @@ def _aligned_tables(
     """Tables found by word alignment among the sure lines outside ruled tables, as blocks. The lines they
     take leave their regions; a figure or (unruled) table region they cover gives its other lines back as
     loose lines."""
-    ruled = [r for r in regions if r.type == "table" and _is_ruled(r, grids)]
+    ruled = [r for r in regions if r.type == "table" and any(on_grid(r.bbox, g) for g in grids)]
     in_ruled = {i for r in ruled for i in r.lines}
     found = find_tables(lines, [i for i in sorted(sure) if i not in in_ruled], gray)
     if not found:
@@ -160,10 +162,6 @@ def _aligned_tables(
             kept.append(r)
     blocks = [Block("table", METHOD_ALIGNED, f.bbox, 0.0, [lines[i] for i in f.lines], table=f.table) for f in found]
     return blocks, kept, [i for i in loose if i not in taken]
-
-
-def _is_ruled(region: Region, grids: Sequence[Box]) -> bool:
-    return any(box_inter(region.bbox, g) >= 0.3 * min(box_area(region.bbox), max(1.0, box_area(g))) for g in grids)
 
 
 def _norm_running(text: str) -> str:

@@ -41,7 +41,8 @@ _NUMBER = re.compile(r"^[(₩$€£¥]?[-+]?\d[\d,.]*(원|%|개|EA|ea|\)|시간)
 _MONEY = re.compile(r"[,₩$€£¥원]|\.\d{2}$")
 
 
-def _key(word: str) -> str:
+def heading_key(word: str) -> str:
+    """A heading as the vocabulary spells it (lower case, no spaces, no trailing colon)."""
     return word.lower().rstrip(":").replace(" ", "")
 
 
@@ -52,11 +53,11 @@ def headings(text: str) -> list[str] | None:
     out: list[str] = []
     i = 0
     while i < len(words):
-        pair = _key(words[i] + words[i + 1]) if i + 1 < len(words) else ""
+        pair = heading_key(words[i] + words[i + 1]) if i + 1 < len(words) else ""
         if pair in HEADINGS:
             out.append(f"{words[i]} {words[i + 1]}")
             i += 2
-        elif _key(words[i]) in HEADINGS:
+        elif heading_key(words[i]) in HEADINGS:
             out.append(words[i])
             i += 1
         else:
@@ -85,7 +86,7 @@ def row_cells(text: str, heads: Sequence[str]) -> list[str] | None:
     if len(numbers) > len(slots):  # more numbers than numeric columns: the first ones belong to the label
         label += numbers[: len(numbers) - len(slots)]
         numbers = numbers[len(numbers) - len(slots) :]
-    quantity = next((c for c in slots if _key(heads[c]) in QUANTITY), None)
+    quantity = next((c for c in slots if heading_key(heads[c]) in QUANTITY), None)
     right = cols  # columns at and right of this are taken
     for token in reversed(numbers):
         free = [c for c in slots if c < right]
