@@ -76,3 +76,4 @@ def test_a_bad_words_value_is_a_422_envelope(live_server: LiveServer) -> None:
     r = httpx.post(live_server.url + "/ocr", headers=H, files={"file": ("row.png", data, "image/png")},
                    data={"words": "maybe"}, timeout=60)  # fmt: skip
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_parameter"
+    assert httpx.get(live_server.url + "/health", timeout=10).status_code == 200  # and the service is fine

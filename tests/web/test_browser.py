@@ -119,15 +119,20 @@ def test_pdf_pages_are_drawn_under_their_boxes(browser: Browser, web_server: Tar
     assert not browser.console_errors()
 
 
-def test_bad_api_key_shows_the_error_envelope(browser: Browser, web_server: Target, korean_png: Path) -> None:
-    expected = httpx.post(
+def _wrong_key_answer(web_server: Target, png: Path, **headers: str) -> httpx.Response:
+    """What the service answers a request with a wrong API key (what the page must show)."""
+    r = httpx.post(
         web_server.url + "/ocr",
-        headers={"x-api-key": "wrong-key"},
-        files={"file": ("a.png", korean_png.read_bytes(), "image/png")},
+        headers={"x-api-key": "wrong-key", **headers},
+        files={"file": ("a.png", png.read_bytes(), "image/png")},
         timeout=30,
     )
-    assert expected.status_code == 401
-    envelope = expected.json()["error"]
+    assert r.status_code == 401
+    return r
+
+
+def test_bad_api_key_shows_the_error_envelope(browser: Browser, web_server: Target, korean_png: Path) -> None:
+    envelope = _wrong_key_answer(web_server, korean_png).json()["error"]
 
     browser.open(web_server.url)
     browser.drop_file(korean_png, "image/png")  # drag and drop, this time
@@ -148,13 +153,8 @@ def test_bad_api_key_shows_the_error_envelope(browser: Browser, web_server: Targ
 
 def test_a_korean_page_gets_the_service_error_in_korean(browser: Browser, web_server: Target, korean_png: Path) -> None:
     """The page asks for its own language (Accept-Language), whatever the browser's locale (en-US here)."""
-    expected = httpx.post(
-        web_server.url + "/ocr",
-        headers={"x-api-key": "wrong-key", "accept-language": "ko"},
-        files={"file": ("a.png", korean_png.read_bytes(), "image/png")},
-        timeout=30,
-    )
-    assert expected.status_code == 401 and expected.headers["content-language"] == "ko"
+    expected = _wrong_key_answer(web_server, korean_png, **{"accept-language": "ko"})
+    assert expected.headers["content-language"] == "ko"
     envelope = expected.json()["error"]
     assert any("\uac00" <= ch <= "\ud7a3" for ch in envelope["message"]), envelope
 
