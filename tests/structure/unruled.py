@@ -6,8 +6,9 @@ Each document is drawn with PIL (tests/render.py fonts) and remembers its tables
 
     python -m tests.structure.unruled [--n 24] [--seed 7] [--save DIR]
 
-reads every document with the real engines through the structure pipeline and prints cell accuracy and
-the TEDS-style structure score per kind (the figures in docs/structure.md).
+reads every document with the real engines through the service (/structure over HTTP) and prints cell
+accuracy and the TEDS-style structure score per kind (the figures in docs/structure.md); with ``--items``
+it scores /extraction's line_items on the invoices and receipts instead (docs/extraction.md).
 """
 
 from __future__ import annotations
@@ -429,6 +430,31 @@ def summary(rows: Sequence[dict]) -> dict[str, tuple[float, float, int]]:
     }
 
 
+TOTAL_WORDS = ("합계", "소계", "총 합계", "Total", "Subtotal")
+
+
+def score_items(extract, docs: Sequence[Doc]) -> tuple[int, int, int]:
+    """The invoices' and receipts' item rows against ``extract(doc) -> /extraction JSON``'s line_items:
+    (rows with every cell right, rows drawn, extra items), totals rows not counted as items."""
+    right = total = extra = 0
+    for doc in docs:
+        if doc.kind == "statement":
+            continue
+        (grid,) = doc.tables
+        heads = grid[0]
+        want = [row for row in grid[1:] if not any(c in TOTAL_WORDS for c in row[:2])]
+        got = extract(doc)["line_items"]
+        right += sum(
+            all(
+                "".join(item["cells"].get(h, "").split()) == "".join(t.split()) for h, t in zip(heads, row, strict=True)
+            )
+            for row, item in zip(want, got, strict=False)
+        )
+        total += len(want)
+        extra += max(0, len(got) - len(want))
+    return right, total, extra
+
+
 def main() -> None:
     import argparse
     import time
@@ -444,6 +470,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--save", type=Path, help="write each document's PNG here")
     ap.add_argument("--show", action="store_true", help="print every table that is not all right")
+    ap.add_argument("--items", action="store_true", help="score /extraction's line_items on the invoices and receipts")
     args = ap.parse_args()
     docs = generate(args.n, args.seed)
     if args.save:
@@ -466,7 +493,23 @@ def main() -> None:
             r.raise_for_status()
             return r.json()
 
+        def extract(doc: Doc) -> dict:
+            r = httpx.post(
+                srv.url + "/extraction",
+                headers={"x-api-key": TEST_KEY},
+                files={"file": (f"{doc.name}.png", doc.png(), "image/png")},
+                data={"template": doc.kind, "lang": "korean" if doc.lang == "ko" else "en"},
+                timeout=300,
+            )
+            r.raise_for_status()
+            return r.json()
+
         t0 = time.perf_counter()
+        if args.items:
+            right, total, extra = score_items(extract, docs)
+            print(f"line items: {right}/{total} rows with every cell right ({right / total:.1%}), {extra} extra")
+            print(f"({len(docs)} documents, seed {args.seed}, in {time.perf_counter() - t0:.0f} s)")
+            return
         rows = score_docs(post, docs)
         took = time.perf_counter() - t0
     for r in rows:
