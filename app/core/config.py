@@ -236,6 +236,9 @@ class Settings(BaseSettings):
     chatocr_api_token: str | None = None
     chatocr_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
     chatocr_timeout_s: float = Field(20.0, gt=0)
+    chatocr_max_tokens: int = Field(2048, ge=16)  # longest answer asked of the LLM (tokens)
+    # the API probes an OpenAI-compatible LLM server (GET <base>/models) this often; 0 = never (always try it)
+    chatocr_health_interval_s: float = Field(15.0, ge=0)
     aws_region: str = "ap-northeast-2"
     # directory of user extraction templates (*.yaml|*.yml|*.json), added to the built-in ones
     extraction_templates_dir: Path | None = None

@@ -80,6 +80,19 @@ UNREAD_REGIONS = Counter(
     registry=REGISTRY,
 )
 MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
+# ---- the extraction LLM server (docs/extraction.md "The LLM as a model server") ----
+LLM_SERVER_UP = Gauge(
+    "ocr_llm_server_up",
+    "1 when the extraction LLM server answered its last probe, 0 when it could not be reached",
+    ["url"],
+    registry=REGISTRY,
+)
+LLM_FALLBACKS = Counter(
+    "ocr_extraction_llm_fallbacks_total",
+    "Extraction answers that came from the rules although an LLM is configured, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
 
 # ---- engine profiles (docs/models.md "Engine profiles") ----
 PROFILE_REQUESTS = Counter(

@@ -4,7 +4,8 @@ Entry points used by the API route (which runs them in a worker thread):
 
 * :func:`extract` — rules always (offline, no network); when an LLM backend is given (or
   ``CHATOCR_ENABLED`` is set) the LLM answers too, its values are validated and grounded in the OCR
-  text, and any LLM failure falls back to the rule result with ``"fallback": "llm_timeout" | ...``.
+  text, and any LLM failure falls back to the rule result with ``"fallback": "llm_timeout" | ...``
+  (``llm_unavailable`` at once, without a call, while the LLM server's probe says it is down).
 * :func:`build_llm_backend` — the configured backend (Bedrock Converse or an OpenAI-compatible
   endpoint) or None when ``CHATOCR_ENABLED`` is false.
 * :func:`exact_field_accuracy` — exact-field accuracy over documents with known values.
@@ -30,6 +31,7 @@ from app.features.extraction.doctype import AUTO, detect_template
 from app.features.extraction.fields import parse_fields, specs_for_requests
 from app.features.extraction.labels import label_for, label_language
 from app.features.extraction.line_items import line_items
+from app.features.extraction.llm import server as llm_server
 from app.features.extraction.llm.base import FallbackKind, LlmBackend, LlmError, LlmTimeout
 from app.features.extraction.llm.prompt import build_prompt, parse_answer
 from app.features.extraction.normalize import normalize, values_match
@@ -38,6 +40,7 @@ from app.features.extraction.rules import RuleField, currency_hint, locate, run_
 from app.features.extraction.templates import FieldSpec, TemplateSet, load_templates
 from app.features.extraction.totals import ROLES, reconcile
 from app.features.ocr.types import DocumentResult
+from app.observability import metrics
 
 __all__ = [
     "AccuracyReport",
@@ -159,13 +162,21 @@ def extract(
             log.warning("extraction LLM backend unavailable", extra={"error": str(exc)[:300]})
             body["fallback"] = "llm_error"
     if backend is not None and any(p.lines for p in doc.pages):  # nothing to ask about a blank page
-        answer, fallback = _ask_llm(backend, doc, specs, settings.chatocr_timeout_s)
+        health = llm_server.current() if backend.name == "openai" else None
+        answer: dict[str, str | None] | None = None
+        fallback: FallbackKind | None = "llm_unavailable"  # known down: no wait for a connect timeout
+        if health is None or health.available:
+            answer, fallback = _ask_llm(backend, doc, specs, settings.chatocr_timeout_s)
+            if health is not None and fallback in (None, "llm_unavailable"):  # a call's news is a probe's
+                health.report(fallback is None, error="an extraction call could not reach it")
         if fallback is not None:
             body["fallback"] = fallback
         elif answer is not None:
             body["method"] = "llm"
             for s in specs:
                 body["fields"][s.name] = _merge(doc, s, rules[s.name], answer.get(s.name), currency)
+    if "fallback" in body:
+        metrics.LLM_FALLBACKS.labels(body["fallback"]).inc()
     lang = label_lang or label_language(None, doc.lang)
     for s in specs:  # which concept each name was understood as (a caller's check on `amountDue` → total)
         body["fields"][s.name]["concept"] = s.concept
@@ -325,19 +336,20 @@ def build_llm_backend(settings: Settings) -> LlmBackend | None:
         settings.chatocr_api_token,
         settings.chatocr_timeout_s,
         settings.aws_region,
+        settings.chatocr_max_tokens,
     )
 
 
 @lru_cache(maxsize=4)
 def _build_backend(
-    kind: str, model: str, api_base: str | None, token: str | None, timeout_s: float, region: str
+    kind: str, model: str, api_base: str | None, token: str | None, timeout_s: float, region: str, max_tokens: int
 ) -> LlmBackend:
     if kind == "openai":
         from app.features.extraction.llm.openai_compat import OpenAICompatBackend
 
         if not api_base:
             raise ValueError("CHATOCR_BACKEND=openai needs CHATOCR_API_BASE")
-        return OpenAICompatBackend(api_base, model, token=token, timeout_s=timeout_s)
+        return OpenAICompatBackend(api_base, model, token=token, timeout_s=timeout_s, max_tokens=max_tokens)
     from app.features.extraction.llm.bedrock import BedrockBackend
 
-    return BedrockBackend(model, region=region, timeout_s=timeout_s)
+    return BedrockBackend(model, region=region, timeout_s=timeout_s, max_tokens=max_tokens)

@@ -15,6 +15,11 @@ class HealthResponse(BaseModel):
     version: VersionInfo
     queue: dict[str, Any] | None = None
     model_server: dict[str, Any] | None = None
+    llm_server: dict[str, Any] | None = Field(
+        None,
+        description="The extraction LLM server (CHATOCR_BACKEND=openai): status up|down|unknown, url, model, "
+        "checked_at, latency_ms, error",
+    )
     error: str | None = None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol, runtime_checkable
 
-FallbackKind = Literal["llm_timeout", "llm_error", "llm_bad_json"]
+FallbackKind = Literal["llm_timeout", "llm_error", "llm_bad_json", "llm_unavailable"]
 
 
 class LlmError(Exception):
@@ -29,6 +29,12 @@ class LlmTimeout(LlmError):
 
 class LlmBadJson(LlmError):
     kind: FallbackKind = "llm_bad_json"
+
+
+class LlmUnavailable(LlmError):
+    """The LLM server could not be reached (connection refused, no route, 502/503/504)."""
+
+    kind: FallbackKind = "llm_unavailable"
 
 
 @runtime_checkable

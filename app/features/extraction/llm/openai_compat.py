@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from app.features.extraction.llm.base import LlmError, LlmTimeout
+from app.features.extraction.llm.base import LlmError, LlmTimeout, LlmUnavailable
 
 
 def chat_url(api_base: str) -> str:
@@ -57,8 +57,12 @@ class OpenAICompatBackend:
             resp = self._client.post(self.url, json=body, timeout=httpx.Timeout(timeout_s))
         except httpx.TimeoutException as exc:
             raise LlmTimeout(f"openai: timed out after {timeout_s:g}s") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+            raise LlmUnavailable(f"openai: cannot reach {self.url}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise LlmError(f"openai: {type(exc).__name__}: {exc}") from exc
+        if resp.status_code in (502, 503, 504):
+            raise LlmUnavailable(f"openai: HTTP {resp.status_code} (server unavailable): {resp.text[:200]}")
         if resp.status_code >= 400:
             raise LlmError(f"openai: HTTP {resp.status_code}: {resp.text[:200]}")
         try:
