@@ -1,4 +1,4 @@
-"""Sixty seconds of the hostile requests at once against one real uvicorn, while a normal client keeps
+"""Thirty seconds (ATTACK_MIX_S) of the hostile requests at once against one real uvicorn, while a normal client keeps
 reading a small page: the process's memory (its RSS plus its PDF workers', sampled from /proc) stays
 within the bound docs/security.md gives, every normal request succeeds, and the service is healthy after.
 
@@ -10,6 +10,7 @@ pages (413), `/extraction` fields nested 100 000 deep (422).
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import threading
@@ -29,7 +30,8 @@ from tests.rawhttp import head_bytes, headers_only
 from tests.render import render_lines, to_bytes
 
 MB = 2**20
-DURATION_S = 60.0
+# 60 s for the figures of docs/security.md (ATTACK_MIX_S=60); 30 s in the suite
+DURATION_S = float(os.environ.get("ATTACK_MIX_S", "30"))
 # docs/security.md: "a 60 s mix of every attack kept the process within 1 GiB of its RSS before it"
 BOUND_MB = 1024
 KEY = {"x-api-key": TEST_KEY}
@@ -82,7 +84,7 @@ def _forever(stop: threading.Event, errors: list[str], name: str, attack: Callab
 
 
 @pytest.mark.slow
-def test_a_minute_of_every_attack_stays_within_the_memory_bound(server: ThreadServer) -> None:
+def test_half_a_minute_of_every_attack_stays_within_the_memory_bound(server: ThreadServer) -> None:
     port = server.port
     img, _ = render_lines(["평소의 요청 123-45-67890"], font_name="nanum", width=500, height=120, margin=10)
     normal = to_bytes(img)
@@ -140,7 +142,12 @@ def test_a_minute_of_every_attack_stays_within_the_memory_bound(server: ThreadSe
     latencies: list[float] = []
     statuses: list[int] = []
     ended = time.monotonic() + DURATION_S
-    while time.monotonic() < ended:
+    checked = ("unauthenticated", "large_pages", "large_pages_batch", "slow_pdf", "tiff_pages", "deep_fields")
+    # past DURATION_S the mix goes on (up to a minute more) until every kind of attack has had an answer:
+    # a slower machine takes longer over one /ocr/batch of large pages
+    while time.monotonic() < ended or (
+        time.monotonic() < ended + 60 and not all(answers.get(name) for name in checked)
+    ):
         t0 = time.perf_counter()
         r = httpx.post(server.url + "/ocr", files=upload, headers=KEY, timeout=60)
         latencies.append(time.perf_counter() - t0)
@@ -162,6 +169,6 @@ def test_a_minute_of_every_attack_stays_within_the_memory_bound(server: ThreadSe
     assert set(statuses) == {200}, statuses
     assert grown < BOUND_MB, grown
     assert p95 < 10.0, p95
-    for name in ("unauthenticated", "large_pages", "large_pages_batch", "slow_pdf", "tiff_pages", "deep_fields"):
+    for name in checked:
         assert answers.get(name), f"{name} never got an answer"
     assert httpx.get(server.url + "/health").status_code == 200
