@@ -70,7 +70,7 @@ def create_app(
         if llm_health is not None:
             llm_health.start()
         # None when off
-        emf = emitter_for(settings.emf_metrics_interval_s, service.admission.snapshot, settings.emf_namespace)
+        emf = emitter_for(settings.emf_metrics_interval_s, service.metrics_snapshot, settings.emf_namespace)
         if emf is not None:
             emf.start()
         log.info(

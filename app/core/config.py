@@ -202,6 +202,9 @@ class Settings(BaseSettings):
     ocr_profiles_preload: bool = False  # load every profile at start-up (else on first use)
     ocr_profiles_memory_mb: float = Field(0.0, ge=0)  # estimated model memory the other profiles may hold; 0 = no cap
     ocr_profiles_idle_s: float = Field(900.0, ge=0)  # a profile unused this long is unloaded; 0 = never
+    # memory this process may hold (GPU memory from NVML on a GPU, RSS on the CPU): profiles that do not fit
+    # are not loaded, engine batches shrink above 90 % of it (app/serving/memory.py); 0 = no ceiling
+    ocr_memory_ceiling_mb: float = Field(0.0, ge=0)
     # requests without `profile`, by caller: "candidate=25" sends 25 % of callers (sticky) to `candidate`
     ocr_ab: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
     # "candidate=10": 10 % of requests are read again on `candidate` after the answer is sent (agreement metrics)

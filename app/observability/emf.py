@@ -32,26 +32,32 @@ METRICS = {
     "RequestsWaiting": "Count",  # requests in the waiting room
 }
 
-Snapshot = Callable[[], Mapping[str, int]]
+# with OCR_MEMORY_CEILING_MB: the memory this process holds over that ceiling (app/serving/memory.py)
+MEMORY_DIMENSIONS = {"Memory": "process"}
+MEMORY_METRIC = "MemoryCeilingUsed"  # Percent; the guard sheds engine batches from 90
+
+Snapshot = Callable[[], Mapping[str, float]]
 
 
 def emf_record(
-    snapshot: Mapping[str, int], timestamp_ms: int | None = None, namespace: str = NAMESPACE
+    snapshot: Mapping[str, float], timestamp_ms: int | None = None, namespace: str = NAMESPACE
 ) -> dict[str, Any]:
-    """One EMF object from an admission snapshot (``waiting``, ``active``, ``max_waiting``, ``concurrency``)."""
+    """One EMF object from an admission snapshot (``waiting``, ``active``, ``max_waiting``, ``concurrency``),
+    with ``memory_used_percent`` (of OCR_MEMORY_CEILING_MB) when the snapshot has it."""
     active, waiting = int(snapshot["active"]), int(snapshot["waiting"])
     capacity = int(snapshot["concurrency"]) + int(snapshot["max_waiting"])
     occupancy = 100.0 * (active + waiting) / capacity if capacity > 0 else 0.0
-    return {
+    directives: list[dict[str, Any]] = [
+        {
+            "Namespace": namespace,
+            "Dimensions": [sorted(DIMENSIONS)],
+            "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS.items()],
+        }
+    ]
+    record: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [sorted(DIMENSIONS)],
-                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS.items()],
-                }
-            ],
+            "CloudWatchMetrics": directives,
         },
         **DIMENSIONS,
         "QueueOccupancy": round(occupancy, 2),
@@ -60,6 +66,17 @@ def emf_record(
         "Capacity": capacity,  # plain log field (not a metric): what 100 % means for this task
         "logger": __name__,
     }
+    if snapshot.get("memory_used_percent") is not None:
+        directives.append(
+            {
+                "Namespace": namespace,
+                "Dimensions": [sorted(MEMORY_DIMENSIONS)],
+                "Metrics": [{"Name": MEMORY_METRIC, "Unit": "Percent"}],
+            }
+        )
+        record.update(MEMORY_DIMENSIONS)
+        record[MEMORY_METRIC] = round(float(snapshot["memory_used_percent"]), 2)
+    return record
 
 
 class EmfEmitter:

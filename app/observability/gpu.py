@@ -71,3 +71,25 @@ def gpu_summary(device: str) -> dict[str, Any] | None:
         if s["index"] == idx:
             return {"name": s["name"], "memory_total_mb": s["memory_total_mb"], "memory_used_mb": s["memory_used_mb"]}
     return None
+
+
+def process_gpu_memory(indices: list[int], pid: int) -> int | None:
+    """Bytes of GPU memory process ``pid`` holds on the devices ``indices`` (NVML's compute processes), or
+    None where NVML cannot say (no GPU, no driver, a container that hides the process list)."""
+    if not _init():
+        return None
+    import pynvml
+
+    total = 0
+    seen = False
+    try:
+        for i in indices:
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            for proc in pynvml.nvmlDeviceGetComputeRunningProcesses(h):
+                if proc.pid == pid and proc.usedGpuMemory is not None:
+                    total += int(proc.usedGpuMemory)
+                    seen = True
+    except Exception as exc:
+        log.warning("nvml process query failed: %s", exc)
+        return None
+    return total if seen else None

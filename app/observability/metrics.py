@@ -80,6 +80,27 @@ UNREAD_REGIONS = Counter(
     registry=REGISTRY,
 )
 MODELS_LOADED = Gauge("ocr_models_loaded", "1 when engines are loaded and the service is ready", registry=REGISTRY)
+# ---- memory against OCR_MEMORY_CEILING_MB (app/serving/memory.py) ----
+MEMORY_USED = Gauge(
+    "ocr_memory_used_bytes",
+    "Memory this process holds, as the ceiling counts it (gpu: NVML; rss)",
+    ["kind"],
+    registry=REGISTRY,
+)
+MEMORY_CEILING = Gauge(
+    "ocr_memory_ceiling_bytes", "OCR_MEMORY_CEILING_MB in bytes (absent: no ceiling)", registry=REGISTRY
+)
+MEMORY_SHED_LEVEL = Gauge(
+    "ocr_memory_shed_level", "Engine batches are 1/2^level of their size (0: not shedding)", registry=REGISTRY
+)
+BATCH_LIMIT = Gauge("ocr_batch_limit", "Largest batch an engine pool takes now", ["pool"], registry=REGISTRY)
+PROFILE_MEMORY_MEASURED = Gauge(
+    "ocr_profile_memory_measured_bytes",
+    "Memory the process gained while a profile's engines loaded (gpu or rss, as ocr_memory_used_bytes)",
+    ["profile"],
+    registry=REGISTRY,
+)
+
 # ---- the extraction LLM server (docs/extraction.md "The LLM as a model server") ----
 LLM_SERVER_UP = Gauge(
     "ocr_llm_server_up",
@@ -126,7 +147,7 @@ PROFILE_MEMORY = Gauge(
 )
 PROFILE_REFUSED = Counter(
     "ocr_profile_load_refused_total",
-    "Profile loads refused because they did not fit OCR_PROFILES_MEMORY_MB",
+    "Profile loads refused because they did not fit OCR_PROFILES_MEMORY_MB or OCR_MEMORY_CEILING_MB",
     ["profile"],
     registry=REGISTRY,
 )

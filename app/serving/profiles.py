@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.engines.profiles import DEFAULT, Profile, ab_profile
 from app.observability import metrics
+from app.serving.memory import MemoryGuard
 from app.serving.pools import EnginePools
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ class ProfileRuntimes:
         self.settings = settings
         self.profiles = profiles
         self._build = build
+        self.memory = MemoryGuard(settings)
+        # what each profile's engines took when they loaded (bytes); default's from before its build
+        self.measured: dict[str, int] = {}
+        self._baseline: dict[str, int] = {DEFAULT: self.memory.used_bytes()}
         self.loaded: dict[str, EnginePools] = {DEFAULT: build(profiles[DEFAULT])}
         self.budget = int(settings.ocr_profiles_memory_mb * MB)
         self.idle_s = settings.ocr_profiles_idle_s
@@ -74,6 +79,17 @@ class ProfileRuntimes:
         return sum(self.profiles[name].memory_bytes for name in self.loaded if name != DEFAULT)
 
     def _admit(self, profile: Profile) -> None:
+        if not self.memory.fits(profile.memory_bytes):
+            metrics.PROFILE_REFUSED.labels(profile.name).inc()
+            held = self.memory.used_bytes()
+            raise AppError(
+                ErrorCode.PROFILE_OVER_MEMORY_BUDGET,
+                f"Profile {profile.name!r} needs about {profile.memory_bytes / MB:.1f} MB; this process holds "
+                f"{held / MB:.0f} MB ({self.memory.kind}) of OCR_MEMORY_CEILING_MB={self.memory.ceiling / MB:g}. "
+                "Retry when an idle profile has been unloaded, or use another profile.",
+                headers={"Retry-After": str(max(1, int(min(self.idle_s or 60, 300))))},
+                details={"profile": profile.name, "needs_mb": round(profile.memory_bytes / MB, 1)},
+            )
         used = self.used_bytes()
         if self.budget and used + profile.memory_bytes > self.budget:
             metrics.PROFILE_REFUSED.labels(profile.name).inc()
@@ -100,6 +116,7 @@ class ProfileRuntimes:
                 if pools is None:
                     self._admit(profile)
                     log.info("loading profile %s (version %s)", name, profile.version)
+                    self._baseline[name] = self.memory.used_bytes()
                     pools = self._build(profile)
                     pools.start()
                     self.loaded[name] = pools
@@ -113,8 +130,21 @@ class ProfileRuntimes:
                 raise AppError(
                     ErrorCode.NOT_READY, f"Profile {name!r} failed to load: {type(exc).__name__}: {exc}"
                 ) from None
+            self.note_loaded(name)
         metrics.PROFILE_LOADED.labels(name).set(1)
         return pools
+
+    def note_loaded(self, name: str) -> None:
+        """Record what the profile's engines took (the memory count now less the one before they loaded)."""
+        before = self._baseline.pop(name, None)
+        if before is not None:
+            self.measured[name] = max(0, self.memory.used_bytes() - before)
+            metrics.PROFILE_MEMORY_MEASURED.labels(name).set(self.measured[name])
+            log.info("profile %s loaded: +%.0f MB (%s)", name, self.measured[name] / MB, self.memory.kind)
+
+    def all_pools(self) -> list[Any]:
+        """Every engine pool (EngineWorkers) of the loaded profiles: what the memory guard sheds."""
+        return [w for pools in list(self.loaded.values()) for w in pools.pools.values()]
 
     async def unload(self, name: str) -> None:
         pools = self.loaded.pop(name, None)
@@ -123,6 +153,8 @@ class ProfileRuntimes:
         await pools.stop()  # each worker closes the engines it owns
         metrics.PROFILE_LOADED.labels(name).set(0)
         metrics.PROFILE_MEMORY.labels(name).set(0)
+        self.measured.pop(name, None)
+        metrics.PROFILE_MEMORY_MEASURED.labels(name).set(0)
         log.info("profile %s unloaded", name)
 
     @contextlib.asynccontextmanager
@@ -168,6 +200,7 @@ class ProfileRuntimes:
                     await self.unload(name)
 
     async def stop(self) -> None:
+        await self.memory.stop()
         if self._reaper is not None:
             self._reaper.cancel()
             self._reaper = None
@@ -176,6 +209,17 @@ class ProfileRuntimes:
             await pools.stop()
 
     # ---- facts -----------------------------------------------------------------------------------
+    def _measured_row(self, name: str, pools: EnginePools | None) -> dict[str, Any]:
+        measured = self.measured.get(name)
+        if measured is None or pools is None:
+            return {}
+        workers = sum(w.workers for w in pools.pools.values()) or 1
+        return {
+            "memory_measured_mb": round(measured / MB, 1),
+            "memory_per_worker_mb": round(measured / workers / MB, 1),
+            "memory_kind": self.memory.kind,
+        }
+
     def listing(self) -> list[dict[str, Any]]:
         """GET /models: every profile, its version, models, languages, and whether it is loaded now."""
         rows = []
@@ -191,6 +235,7 @@ class ProfileRuntimes:
                     "languages": list(profile.languages),
                     "overrides": {k: _jsonable(v) for k, v in profile.overrides.items()},
                     "memory_estimate_mb": round(profile.memory_bytes / MB, 1),
+                    **self._measured_row(name, pools),
                     "ab_percent": self.settings.ocr_ab.get(name),
                     "shadow_percent": self.settings.ocr_shadow.get(name),
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -122,17 +123,25 @@ class Service:
             return
         self.profiles.default.start()
         self.profiles.start_reaper()
+        self.profiles.memory.start(self.profiles.all_pools)  # OCR_MEMORY_CEILING_MB: batches shed near it
         if self.settings.preload_models:
             self._load_task = asyncio.create_task(self._wait_loaded())
         else:
             self.status = "ok"  # engines finish loading in the background; first requests wait for them
-            if self.settings.ocr_profiles_preload:
-                self._load_task = asyncio.create_task(self._preload_profiles())
+            self._load_task = asyncio.create_task(self._load_in_background())
+
+    async def _load_in_background(self) -> None:
+        with contextlib.suppress(Exception):  # a load error is the first request's to report
+            await self.profiles.default.wait_loaded()
+            self.profiles.note_loaded(DEFAULT)
+        if self.settings.ocr_profiles_preload:
+            await self._preload_profiles()
 
     async def _wait_loaded(self) -> None:
         started = time.perf_counter()
         try:
             await self.profiles.default.wait_loaded()
+            self.profiles.note_loaded(DEFAULT)
             if self.settings.ocr_profiles_preload:
                 await self.profiles.preload()
         except Exception as exc:
@@ -183,6 +192,14 @@ class Service:
             await self.remote.aclose()
         await self.profiles.stop()
         metrics.MODELS_LOADED.set(0)
+
+    def metrics_snapshot(self) -> dict[str, float]:
+        """What the EMF line reports: the admission queue, and memory over OCR_MEMORY_CEILING_MB if set."""
+        out: dict[str, float] = dict(self.admission.snapshot())
+        fraction = self.profiles.memory.used_fraction()
+        if fraction is not None:
+            out["memory_used_percent"] = 100 * fraction
+        return out
 
     # ---- work --------------------------------------------------------------------------------------
     def check_ready(self) -> None:

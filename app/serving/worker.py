@@ -93,7 +93,8 @@ class EngineWorkers:
         self.profile = profile
         self._handlers = handlers
         self._n = workers
-        self.max_batch_size = max_batch_size
+        self.max_batch_size = max_batch_size  # lowered by the memory guard near OCR_MEMORY_CEILING_MB
+        self.base_batch_size = max_batch_size
         self.max_batch_wait_s = max_batch_wait_ms / 1000.0
         self.name = name
         self._q: queue.Queue[_Task[Any] | None] = queue.Queue()
@@ -104,6 +105,10 @@ class EngineWorkers:
         self._loaded = 0
         self._lock = threading.Lock()
         self.engines: list[Any] = []
+
+    @property
+    def workers(self) -> int:
+        return self._n
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:

@@ -198,6 +198,7 @@ locals {
       # queue occupancy as EMF log lines: the metric of the queue alarm and of autoscaling (autoscaling.tf)
       EMF_METRICS_INTERVAL_S = tostring(var.emf_metrics_interval_seconds)
     },
+    var.memory_ceiling_mb == null ? {} : { OCR_MEMORY_CEILING_MB = tostring(var.memory_ceiling_mb) },
     local.cognito_enabled ? {
       COGNITO_ISSUER   = local.cognito_issuer
       COGNITO_AUDIENCE = aws_cognito_user_pool_client.api[0].id

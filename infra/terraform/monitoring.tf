@@ -29,6 +29,7 @@ locals {
   # app/observability/emf.py, tests/observability/test_emf.py checks it)
   app_metrics_namespace = coalesce(var.app_metrics_namespace, "OCRService/${var.project_name}")
   app_queue_dimensions  = { Queue = "admission" }
+  app_memory_dimensions = { Memory = "process" }
   # nvidia_gpu metrics_collection_interval in cloudwatch-agent.json is 60 s: 5 samples per GPU in 5 minutes
   gpu_samples_per_5_minutes = 300 / 60
 }
@@ -277,6 +278,27 @@ resource "aws_cloudwatch_metric_alarm" "queue_occupancy" {
   datapoints_to_alarm = 3
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.alarm_queue_occupancy_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# The process's memory over its ceiling (memory_ceiling_mb -> OCR_MEMORY_CEILING_MB; EMF MemoryCeilingUsed,
+# app/serving/memory.py): from 90 % the app already sheds engine batches; held there, the next profile or a
+# large batch may not fit. Only with a ceiling (without one the app writes no such metric).
+resource "aws_cloudwatch_metric_alarm" "memory_ceiling" {
+  count               = var.memory_ceiling_mb == null ? 0 : 1
+  alarm_name          = "${local.name}-memory-ceiling"
+  alarm_description   = "A task's process above ${var.alarm_memory_ceiling_percent}% of its memory ceiling (${coalesce(var.memory_ceiling_mb, 0)} MB) in 3 of 5 minutes: engine batches are being shed"
+  namespace           = local.app_metrics_namespace
+  metric_name         = "MemoryCeilingUsed"
+  statistic           = "Maximum"
+  dimensions          = local.app_memory_dimensions
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.alarm_memory_ceiling_percent
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

@@ -34,6 +34,28 @@ variable "alarm_gpu_memory_percent" {
   }
 }
 
+variable "memory_ceiling_mb" {
+  description = "OCR_MEMORY_CEILING_MB of the task: memory one task's process may hold (its GPU memory from NVML on the GPU, else its RSS). Profiles that do not fit are not loaded, engine batches shrink above 90 % of it, and the app writes MemoryCeilingUsed (EMF) for the memory_ceiling alarm. null: no ceiling, no alarm. For a g4dn (T4, 16 GB) 14000 leaves room for the driver and a second profile's load."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.memory_ceiling_mb == null ? true : var.memory_ceiling_mb >= 256
+    error_message = "memory_ceiling_mb must be null or at least 256."
+  }
+}
+
+variable "alarm_memory_ceiling_percent" {
+  description = "Alarm when a task's process holds more than this share of memory_ceiling_mb in 3 of 5 minutes (the app sheds engine batches from 90)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alarm_memory_ceiling_percent > 0 && var.alarm_memory_ceiling_percent <= 100
+    error_message = "alarm_memory_ceiling_percent must be in (0, 100]."
+  }
+}
+
 variable "alarm_429_count" {
   description = "Alarm when the app answers more than this many 429s (queue full: load shed) in 5 minutes (access-log metric filter)."
   type        = number

@@ -21,4 +21,4 @@ router = APIRouter(tags=["models"])
     responses=error_responses(ErrorCode.UNAUTHENTICATED, ErrorCode.INVALID_TOKEN, ErrorCode.TOKEN_EXPIRED),
 )
 async def list_models(_: PrincipalDep, service: Service = Depends(get_service)) -> dict[str, Any]:
-    return {"profiles": service.profiles.listing()}
+    return {"profiles": service.profiles.listing(), "memory": service.profiles.memory.snapshot()}

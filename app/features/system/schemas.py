@@ -75,9 +75,19 @@ class ProfileModel(BaseModel):
     languages: list[str] = Field(description="The `lang` codes it serves")
     overrides: dict[str, Any] = Field(default_factory=dict, description="The settings it changes from default")
     memory_estimate_mb: float = Field(description="Model files its engine sets hold (OCR_PROFILES_MEMORY_MB)")
+    memory_measured_mb: float | None = Field(
+        None, description="Loaded profiles: memory the process gained while its engines loaded (memory_kind)"
+    )
+    memory_per_worker_mb: float | None = Field(None, description="memory_measured_mb over its engine workers")
+    memory_kind: str | None = Field(None, description="gpu (NVML, this process) or rss")
     ab_percent: float | None = Field(None, description="Share of callers OCR_AB sends to it")
     shadow_percent: float | None = Field(None, description="Share of requests OCR_SHADOW reads again on it")
 
 
 class ModelsResponse(BaseModel):
     profiles: list[ProfileModel]
+    memory: dict[str, Any] | None = Field(
+        None,
+        description="This process's memory as OCR_MEMORY_CEILING_MB counts it: kind, used_mb, ceiling_mb, "
+        "used_percent, shed_level (engine batches are 1/2^level of their size)",
+    )

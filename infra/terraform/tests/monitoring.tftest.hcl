@@ -311,3 +311,38 @@ run "rejects_a_reserved_namespace" {
 
   expect_failures = [var.app_metrics_namespace]
 }
+
+run "memory_ceiling_reaches_the_task_and_has_its_alarm" {
+  command = plan
+
+  variables {
+    memory_ceiling_mb            = 14000
+    alarm_memory_ceiling_percent = 85
+  }
+
+  assert {
+    condition     = local.app_environment.OCR_MEMORY_CEILING_MB == "14000" && contains(local.container_definition.environment, { name = "OCR_MEMORY_CEILING_MB", value = "14000" })
+    error_message = "memory_ceiling_mb must reach the task as OCR_MEMORY_CEILING_MB"
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_metric_alarm.memory_ceiling) == 1
+      && aws_cloudwatch_metric_alarm.memory_ceiling[0].namespace == "OCRService/ocr-fastapi"
+      && aws_cloudwatch_metric_alarm.memory_ceiling[0].metric_name == "MemoryCeilingUsed"
+      && aws_cloudwatch_metric_alarm.memory_ceiling[0].dimensions == tomap({ Memory = "process" })
+      && aws_cloudwatch_metric_alarm.memory_ceiling[0].statistic == "Maximum"
+      && aws_cloudwatch_metric_alarm.memory_ceiling[0].threshold == 85
+    )
+    error_message = "memory alarm: the task's MemoryCeilingUsed (Memory=process, EMF) above var.alarm_memory_ceiling_percent"
+  }
+}
+
+run "no_memory_ceiling_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.memory_ceiling) == 0 && !contains(keys(local.app_environment), "OCR_MEMORY_CEILING_MB")
+    error_message = "without memory_ceiling_mb: no OCR_MEMORY_CEILING_MB and no memory alarm"
+  }
+}
