@@ -41,7 +41,10 @@ class ErrorCode(Enum):
     NOT_READY = (503, "The service is not ready (models loading or draining).")
     TOO_MANY_CONNECTIONS = (503, "The service has too many open connections (MAX_CONNECTIONS); retry shortly.")
     MODEL_SERVER_UNAVAILABLE = (503, "The model server is unreachable.")
-    PROFILE_OVER_MEMORY_BUDGET = (503, "Loading this engine profile would pass OCR_PROFILES_MEMORY_MB.")
+    PROFILE_OVER_MEMORY_BUDGET = (
+        503,
+        "Loading this engine profile would pass OCR_PROFILES_MEMORY_MB or OCR_MEMORY_CEILING_MB.",
+    )
     TIMEOUT = (504, "The request took longer than the configured timeout.")
     MODEL_SERVER_TIMEOUT = (504, "The model server did not answer in time.")
 

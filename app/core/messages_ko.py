@@ -47,7 +47,7 @@ CODES: dict[str, str] = {
     "not_ready": "서비스가 아직 준비되지 않았습니다(모델을 불러오는 중이거나 종료하는 중입니다).",
     "too_many_connections": "서비스에 열린 연결이 너무 많습니다(MAX_CONNECTIONS). 잠시 후 다시 시도하세요.",
     "model_server_unavailable": "모델 서버에 연결할 수 없습니다.",
-    "profile_over_memory_budget": "이 엔진 프로필을 불러오면 OCR_PROFILES_MEMORY_MB 한도를 넘습니다.",
+    "profile_over_memory_budget": "이 엔진 프로필을 불러오면 메모리 한도(OCR_PROFILES_MEMORY_MB 또는 OCR_MEMORY_CEILING_MB)를 넘습니다.",
     "timeout": "요청 처리 시간이 설정된 제한 시간을 넘었습니다.",
     "model_server_timeout": "모델 서버가 제시간에 응답하지 않았습니다.",
 }
@@ -55,6 +55,11 @@ CODES: dict[str, str] = {
 _CORRUPT = "파일이 손상되었거나 잘렸을 수 있습니다."
 
 MESSAGES: dict[str, str] = {
+    # a job's own errors (GET /jobs/{id} `error`, app/features/jobs/store.py)
+    "The job was cancelled.": "작업이 취소되었습니다.",
+    "The job was interrupted {attempts:d} times (the worker running it stopped); it is not retried again.": (
+        "작업이 {attempts}회 중단되어(작업을 실행하던 워커가 멈춤) 더 이상 다시 시도하지 않습니다."
+    ),
     # ---- routing (404 / 405) and request bodies ------------------------------------------------------
     "Not Found": "요청한 경로를 찾을 수 없습니다.",
     "Method Not Allowed": "이 경로에서는 허용되지 않는 HTTP 메서드입니다.",
@@ -265,6 +270,11 @@ MESSAGES: dict[str, str] = {
         "프로필 {name}에는 모델 메모리가 약 {needs}MB 필요하지만, 지금 불러온 프로필이 "
         "OCR_PROFILES_MEMORY_MB={budget} 중 {used}MB를 쓰고 있습니다. 쓰지 않는 프로필이 내려간 뒤 다시 "
         "시도하거나 다른 프로필을 사용하세요."
+    ),
+    "Profile {name} needs about {needs} MB; this process holds {held} MB ({kind}) of "
+    "OCR_MEMORY_CEILING_MB={ceiling}. Retry when an idle profile has been unloaded, or use another profile.": (
+        "프로필 {name}에는 메모리가 약 {needs}MB 필요하지만, 이 프로세스가 OCR_MEMORY_CEILING_MB={ceiling} 중 "
+        "{held}MB({kind})를 쓰고 있습니다. 쓰지 않는 프로필이 내려간 뒤 다시 시도하거나 다른 프로필을 사용하세요."
     ),
     "/structure is not available: {reason}.": "/structure를 사용할 수 없습니다: {reason}.",
     # ---- batches and jobs --------------------------------------------------------------------------

@@ -339,3 +339,35 @@ def test_storage_quota_per_key(jobs_server) -> None:
         assert httpx.delete(f"{srv.url}/jobs/{job_id}", headers=H).status_code in (200, 204)
         again = submit(srv.url, doc)
         assert again.status_code == 202, again.text
+
+
+def test_a_jobs_error_is_in_the_language_the_caller_asks_for(jobs_server) -> None:
+    """Job errors are stored in English; GET /jobs/{id} (and the list, and cancel) write the message in the
+    Accept-Language's language, the code unchanged, like every other error of the service."""
+    with jobs_server(SlowFakeEngines(det_s=0.15), jobs_chunk_pages=1) as srv:
+        job_id = submit(srv.url, small_pdf(20)).json()["job_id"]
+        ko = {**H, "Accept-Language": "ko-KR,ko;q=0.9"}
+        r = httpx.post(f"{srv.url}/jobs/{job_id}/cancel", headers=ko)
+        assert r.json()["error"] == {"code": "cancelled", "message": "작업이 취소되었습니다."}
+        assert r.headers["content-language"] == "ko" and "Accept-Language" in r.headers["vary"]
+        en = httpx.get(f"{srv.url}/jobs/{job_id}", headers=H)
+        assert en.json()["error"] == {"code": "cancelled", "message": "The job was cancelled."}
+        assert en.headers["content-language"] == "en"
+        listed = httpx.get(f"{srv.url}/jobs", headers=ko).json()["jobs"]
+        assert listed[0]["error"]["message"] == "작업이 취소되었습니다."
+
+
+def test_stored_job_errors_of_every_kind_are_translated() -> None:
+    from app.features.jobs.router import localized_error
+    from app.features.jobs.store import interrupted
+
+    assert localized_error(interrupted(2), "ko") == {
+        "code": "job_interrupted",
+        "message": "작업이 2회 중단되어(작업을 실행하던 워커가 멈춤) 더 이상 다시 시도하지 않습니다.",
+    }
+    page_error = {
+        "code": "corrupt_document",
+        "message": "The document could not be read; the file may be corrupt or truncated.",
+    }
+    assert localized_error(page_error, "ko")["message"] != page_error["message"]
+    assert localized_error(page_error, "en") == page_error and localized_error(None, "ko") is None

@@ -135,7 +135,7 @@ def structure_body(is_pdf: bool) -> dict[str, Any]:
                 "bbox": [lines[4]["bbox"][0], lines[4]["bbox"][1], lines[7]["bbox"][2], lines[7]["bbox"][3]],
                 "text": "",
                 "table": {
-                    "rows": 3,
+                    "rows": 4,
                     "cols": 3,
                     "method": "ruled",
                     "html": "<table><tr><td>품목</td></tr></table>",
@@ -148,6 +148,10 @@ def structure_body(is_pdf: bool) -> dict[str, Any]:
                         _cell(1, 2, "100,000원"),
                         _cell(2, 0, "합계", colspan=2),
                         _cell(2, 2, "110,000원"),
+                        # what a spreadsheet would run as a formula, beside a negative amount it must not touch
+                        _cell(3, 0, '=HYPERLINK("http://evil.example","x")'),
+                        _cell(3, 1, "-3"),
+                        _cell(3, 2, "+82-2-1234-5678"),
                     ],
                 },
             },

@@ -135,10 +135,10 @@ def test_tables_are_grids_with_their_csv(browser: Browser, stub_server: Any, kor
     assert browser.visible("#tab-tables")
     browser.el("#tab-tables").click()
     cards = browser.els("#tables .table-card")
-    assert len(cards) == 1 and "Table 1 · page 1 · 3 × 3" in cards[0].text
+    assert len(cards) == 1 and "Table 1 · page 1 · 4 × 3" in cards[0].text
     rows = browser.els("#tables .grid-table tr")
-    assert [len(r.find_elements("css selector", "td")) for r in rows] == [3, 3, 2]  # 합계 spans two columns
-    assert browser.el("#tables .grid-table tr:last-child td").get_attribute("colspan") == "2"
+    assert [len(r.find_elements("css selector", "td")) for r in rows] == [3, 3, 2, 3]  # 합계 spans two columns
+    assert browser.el("#tables .grid-table tr:nth-child(3) td").get_attribute("colspan") == "2"
     assert rows[1].text.startswith('문서 인식 "프로" 이용료')
     browser.el("#tables button.csv").click()
     path = Path(browser.driver.downloads_dir) / "korean-invoice.table-1-1.csv"
@@ -151,6 +151,8 @@ def test_tables_are_grids_with_their_csv(browser: Browser, stub_server: Any, kor
         ["품목", "수량", "금액"],
         ['문서 인식 "프로" 이용료', "1", "100,000원"],
         ["합계", "", "110,000원"],
+        # a cell a spreadsheet would run as a formula is written as text (a leading '); a number stays one
+        ['\'=HYPERLINK("http://evil.example","x")', "-3", "'+82-2-1234-5678"],
     ]
     browser.screenshot("web-structure-tables.png")
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.security import Principal
+from app.core import i18n
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode, error_responses
 from app.features.jobs.backend import JobBackend, build_backend
@@ -27,6 +28,7 @@ from app.features.jobs.schemas import JobAccepted, JobListResponse, JobProgress,
 from app.features.jobs.service import JobForm
 from app.features.jobs.service import submit_job as submit
 from app.http.deps import LangForm, MinConfForm, OrientForm, PrincipalDep, RequestIdDep, SettingsDep
+from app.http.errors import language_headers, language_of
 from app.http.uploads import UPLOAD_ERRORS
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,27 @@ async def _owned_job(backend: JobBackend, job_id: str, principal: Principal) -> 
     return job
 
 
-async def job_body(backend: JobBackend, job: Job, *, include_result: bool = True) -> dict[str, Any]:
+def _language(request: Request, response: Response) -> str:
+    """The language of a job's error message, by Accept-Language (and the headers that say so)."""
+    lang = language_of(request)
+    response.headers.update(language_headers(lang))
+    return lang
+
+
+def localized_error(error: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """A job's stored error (written in English) with its message in ``lang``; the code stays as stored."""
+    if not error or lang == i18n.ENGLISH or not isinstance(error.get("message"), str):
+        return error
+    code = str(error.get("code") or "")
+    known = next((c for c in ErrorCode if c.slug == code), None)
+    default = known.default_message if known is not None else None
+    return {**error, "message": i18n.localize(code, error["message"], lang, default)}
+
+
+async def job_body(
+    backend: JobBackend, job: Job, *, include_result: bool = True, lang: str = i18n.ENGLISH
+) -> dict[str, Any]:
+    """A job as GET /jobs/{id} shows it; its error's message in ``lang`` (webhooks and stored copies: English)."""
     result = await backend.result(job) if include_result and job.status == "succeeded" else None
     webhook = None
     if job.webhook:
@@ -85,7 +107,7 @@ async def job_body(backend: JobBackend, job: Job, *, include_result: bool = True
         "task": job.task,
         "progress": {"done": job.done, "total": job.total},
         "result": result,
-        "error": job.error,
+        "error": localized_error(job.error, lang),
         "files": [
             {
                 "filename": f.filename,
@@ -162,13 +184,15 @@ async def submit_job(
 )
 async def list_jobs(
     request: Request,
+    response: Response,
     principal: PrincipalDep,
     status: Annotated[str | None, Query(pattern="^(queued|running|succeeded|failed|cancelled)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     backend = _backend(request)
     jobs = await backend.list_jobs(principal.key_id, status=status, limit=limit)
-    return {"jobs": [await job_body(backend, j, include_result=False) for j in jobs]}
+    lang = _language(request, response)
+    return {"jobs": [await job_body(backend, j, include_result=False, lang=lang) for j in jobs]}
 
 
 @router.get(
@@ -179,13 +203,14 @@ async def list_jobs(
 )
 async def get_job(
     request: Request,
+    response: Response,
     principal: PrincipalDep,
     job_id: str,
     include_result: Annotated[bool, Query(description="false: status and progress only")] = True,
 ) -> dict[str, Any]:
     backend = _backend(request)
     job = await _owned_job(backend, job_id, principal)
-    return await job_body(backend, job, include_result=include_result)
+    return await job_body(backend, job, include_result=include_result, lang=_language(request, response))
 
 
 @router.post(
@@ -194,13 +219,13 @@ async def get_job(
     summary="Cancel a queued or running job (a finished job is returned unchanged)",
     responses=error_responses(*READ_ERRORS),
 )
-async def cancel_job(request: Request, principal: PrincipalDep, job_id: str) -> dict[str, Any]:
+async def cancel_job(request: Request, response: Response, principal: PrincipalDep, job_id: str) -> dict[str, Any]:
     backend = _backend(request)
     job = await _owned_job(backend, job_id, principal)
     if not job.terminal:
         job = await backend.cancel(job_id) or job
         log.info("job cancelled", extra={"job_id": job_id, "key_id": principal.key_id})
-    return await job_body(backend, job)
+    return await job_body(backend, job, lang=_language(request, response))
 
 
 @router.delete(

@@ -44,11 +44,20 @@ export function tableGrid(table) {
   return grid;
 }
 
-function csvField(value) {
+// A cell a spreadsheet would evaluate (=, +, -, @, tab or CR first: "=HYPERLINK(…)", "+82-2-…" computed as
+// arithmetic) is written as text with a leading apostrophe; a plain number ("-3", "-1,200.50") stays a number.
+function defused(value) {
+  if (!/^[=+\-@\t\r]/.test(value) || /^-[\d.,\s]+$/.test(value)) return value;
+  return `'${value}`;
+}
+
+function csvField(raw) {
+  const value = defused(raw);
   return /[",\r\n]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/** The table as CSV (RFC 4180: CRLF rows, fields with quotes, commas or line breaks quoted), with a BOM. */
+/** The table as CSV (RFC 4180: CRLF rows, fields with quotes, commas or line breaks quoted), with a BOM;
+ * cells that would run as spreadsheet formulas are written as text. */
 export function tableCsv(table) {
   return `\uFEFF${tableGrid(table)
     .map((row) => row.map(csvField).join(","))
