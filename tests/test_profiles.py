@@ -178,9 +178,34 @@ def test_a_request_pinned_to_a_profile_reads_with_its_engines(tmp_path: Path, pn
         assert loaded["pinned"] is True
 
 
-@pytest.mark.parametrize("path", ["/ocr", "/ocr/batch", "/structure", "/extraction"])
+def test_a_job_reads_with_the_profile_it_names_or_the_callers_ab_pick(tmp_path: Path, png: bytes) -> None:
+    from tests.jobs.conftest import submit, wait_job
+
+    keys = [f"caller-key-{i:04d}-abcdefgh" for i in range(40)]
+    with serve(
+        tmp_path, PROFILES.format(name="pinned"), data_dir=tmp_path / "data", ocr_ab="pinned=50", api_key=",".join(keys)
+    ) as srv:
+        job = submit(srv.url, png, "a.png", headers={"x-api-key": keys[0]}, profile="pinned")
+        assert job.status_code == 202, job.text
+        done = wait_job(srv.url, job.json()["job_id"], headers={"x-api-key": keys[0]})
+        assert done["status"] == "succeeded", done
+        assert done["result"]["text"] == "pinned line" and done["result"]["engine"]["profile"] == "pinned"
+        # without the field: the caller's sticky A/B pick, as for /ocr
+        picks = set()
+        for key in keys[:6]:
+            expected = ab_profile({"pinned": 50.0}, api_key_id(key))
+            h = {"x-api-key": key}
+            body = wait_job(srv.url, submit(srv.url, png, "a.png", headers=h).json()["job_id"], headers=h)
+            assert body["result"]["engine"]["profile"] == expected, key
+            assert body["result"]["text"] == f"{expected} line"
+            assert post(srv.url, png, headers=h).json()["engine"]["profile"] == expected
+            picks.add(expected)
+        assert picks == {"default", "pinned"}
+
+
+@pytest.mark.parametrize("path", ["/ocr", "/ocr/batch", "/structure", "/extraction", "/jobs"])
 def test_an_unknown_profile_is_422(tmp_path: Path, png: bytes, path: str) -> None:
-    with serve(tmp_path, PROFILES.format(name="candidate")) as srv:
+    with serve(tmp_path, PROFILES.format(name="candidate"), data_dir=tmp_path / "data") as srv:
         files = {"files" if path == "/ocr/batch" else "file": ("a.png", png, "image/png")}
         r = httpx.post(srv.url + path, headers=H, files=files, data={"profile": "nope", "fields": "total"}, timeout=30)
         assert r.status_code == 422, r.text

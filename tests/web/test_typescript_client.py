@@ -28,18 +28,39 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complete
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def installed() -> Path:
-    """`npm ci` from the committed package-lock.json (skipped when it was already done for this lock)."""
+def typescript_compiler() -> Path:
+    """tsc, after `npm ci` from the committed package-lock.json (skipped when done for this lock)."""
     _, npm = _tools()
     lock = json.loads((CLIENT / "package-lock.json").read_text(encoding="utf-8"))
-    want = lock["packages"]["node_modules/typescript"]["version"]
-    have = CLIENT / "node_modules" / "typescript" / "package.json"
-    if not (have.exists() and json.loads(have.read_text(encoding="utf-8"))["version"] == want):
+
+    def current(package: str) -> bool:
+        have = CLIENT / "node_modules" / package / "package.json"
+        want = lock["packages"][f"node_modules/{package}"]["version"]
+        return have.exists() and json.loads(have.read_text(encoding="utf-8"))["version"] == want
+
+    if not (current("typescript") and current("@types/node")):
         r = _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], CLIENT)
         if r.returncode != 0:
             pytest.skip(f"npm ci failed (no registry and no npm cache?): {(r.stderr or r.stdout)[-800:]}")
     return CLIENT / "node_modules" / ".bin" / "tsc"
+
+
+def type_check_script(source: str, where: Path) -> subprocess.CompletedProcess[str]:
+    """`tsc --strict` on one Node.js ES module (top-level await, node: imports, process.env)."""
+    tsc = typescript_compiler()
+    path = where / "snippet.mts"
+    path.write_text(source, encoding="utf-8")
+    types = CLIENT / "node_modules" / "@types"
+    return _run(
+        [str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution",
+         "nodenext", "--typeRoots", str(types), "--types", "node", "--skipLibCheck", str(path)],
+        where,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def installed() -> Path:
+    return typescript_compiler()
 
 
 def test_typescript_client_type_checks(installed: Path) -> None:

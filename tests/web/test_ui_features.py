@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import DATA, TEST_KEY
 from tests.render import KOREAN_SAMPLE
 from tests.web.conftest import Browser
+from tests.web.test_typescript_client import type_check_script
 
 pytestmark = pytest.mark.slow
 
@@ -182,6 +183,8 @@ def test_code_for_this_request_repeats_it(
     ts = browser.el("#code-text").get_attribute("textContent")
     assert f'fetch("{stub_server.url}/ocr"' in ts and 'form.append("page_images", "true");' in ts
     assert "process.env.OCR_API_KEY" in ts and TEST_KEY not in ts
+    checked = type_check_script(ts, tmp_path)  # TypeScript, strict (it printed `result.text` of `any` before)
+    assert checked.returncode == 0, f"the TypeScript snippet does not compile:\n{checked.stdout}{checked.stderr}"
     node = shutil.which("node")
     if node:  # the snippet is plain modern JavaScript too: run it
         (tmp_path / "request.mjs").write_text(ts, encoding="utf-8")

@@ -16,7 +16,14 @@ TASKS: tuple[str, ...] = ("ocr", "structure", "extraction")
 # Errors after which a job is worth trying again later (the engines or the model server were away);
 # anything else (a corrupt page, a bad parameter) fails the job at once.
 TRANSIENT_CODES: frozenset[str] = frozenset(
-    {"model_server_unavailable", "model_server_timeout", "not_ready", "timeout", "queue_full"}
+    {
+        "model_server_unavailable",
+        "model_server_timeout",
+        "not_ready",
+        "timeout",
+        "queue_full",
+        "profile_over_memory_budget",
+    }
 )
 
 

@@ -27,6 +27,7 @@ from app.features.jobs.models import Job, iso
 from app.features.jobs.schemas import JobAccepted, JobListResponse, JobProgress, JobResponse
 from app.features.jobs.service import JobForm
 from app.features.jobs.service import submit_job as submit
+from app.features.ocr.service import ProfileForm
 from app.http.deps import LangForm, MinConfForm, OrientForm, PrincipalDep, RequestIdDep, SettingsDep
 from app.http.errors import language_headers, language_of
 from app.http.uploads import UPLOAD_ERRORS
@@ -135,7 +136,8 @@ async def job_body(
     description=(
         "Form: `file` or repeated `files`; `task` = `ocr` (default), `structure` or `extraction`; the task's "
         "options (`lang`, `pages`, `min_confidence`, `detect_orientation`; extraction: `fields` or "
-        "`template`); optional `callback_url` (POSTed a signed `job.completed` event when the job ends). Up to "
+        "`template`); `profile` (an engine profile of GET /models; default: OCR_AB's pick for the caller, else "
+        "`default`); optional `callback_url` (POSTed a signed `job.completed` event when the job ends). Up to "
         "JOBS_MAX_PAGES pages (default 500) and JOBS_MAX_UPLOAD_MB per file. Answers 202 with "
         "`Location: /jobs/<id>`; poll that for progress and the result."
     ),
@@ -159,8 +161,9 @@ async def submit_job(
     fields: Annotated[str | None, Form(description="extraction: field names, JSON array or object")] = None,
     template: Annotated[str | None, Form(description="extraction: built-in template, e.g. invoice")] = None,
     callback_url: Annotated[str | None, Form(description="http(s) URL called when the job ends")] = None,
+    profile: ProfileForm = None,
 ) -> JSONResponse:
-    form = JobForm(task, lang, pages, min_confidence, detect_orientation, fields, template, callback_url)
+    form = JobForm(task, lang, pages, min_confidence, detect_orientation, fields, template, callback_url, profile)
     uploads = [u for u in ([file] if file is not None else []) + list(files or []) if u is not None]
     job = await submit(request, _backend(request), settings, principal, request_id, uploads, form)
     log.info(

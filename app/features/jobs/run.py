@@ -13,6 +13,7 @@ come in as arguments. Retention (`cleanup_expired`) is shared too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +56,17 @@ class JobRuntime:
 
 async def _io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await executors.run(Work.STORE, fn, *args, **kwargs)
+
+
+def _profile(rt: JobRuntime, job: Job) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The job reads with its engine profile (loaded first, within the memory budget), as a request that
+    names it would; jobs of `default` (and jobs stored before profiles) need nothing."""
+    name = job.options.get("profile")
+    profiles = getattr(rt.service, "profiles", None)
+    if not name or profiles is None:
+        return contextlib.nullcontext()
+    use: contextlib.AbstractAsyncContextManager[Any] = profiles.use(str(name))
+    return use
 
 
 class StoredJobIO:
@@ -106,7 +118,8 @@ async def run_job(
     log.info("job started", extra={"job_id": job.id, "task": job.task, "attempt": job.attempts, "pages": job.total})
     outcome = "cancelled"
     try:
-        result = await execute_job(job, StoredJobIO(rt, job, token), rt.service, settings, rt.engine_info)
+        async with _profile(rt, job):
+            result = await execute_job(job, StoredJobIO(rt, job, token), rt.service, settings, rt.engine_info)
         key = await _io(rt.files.save_result, job.id, result)
         if await _io(store.finish, job.id, token, "succeeded", error=None, ttl_s=rt.ttl_s, result_key=key):
             outcome = "succeeded"

@@ -15,11 +15,13 @@ from app.core import executors
 from app.core.config import Settings
 from app.core.errors import AppError, ErrorCode
 from app.core.executors import Work
+from app.engines.profiles import DEFAULT
 from app.features.jobs.backend import JobBackend
 from app.features.jobs.documents import inspect_file, remove_tree, stage_upload, staging_dir
 from app.features.jobs.execute import get_task, job_limits
 from app.features.jobs.models import TASKS, Job, JobFile, NewJob
 from app.features.jobs.webhook import validate_callback_url
+from app.features.ocr.service import caller_of
 from app.http.deps import resolve_lang
 from app.http.uploads import check_content_length
 
@@ -36,6 +38,7 @@ class JobForm:
     fields: str | None
     template: str | None
     callback_url: str | None
+    profile: str | None = None  # as sent; the engine profile's name once submit_job has resolved it
 
     def options(self) -> dict[str, Any]:
         """What the task runs with, as the job stores it."""
@@ -47,6 +50,8 @@ class JobForm:
         }
         if self.task == "extraction":
             options.update(fields=self.fields, template=self.template)
+        if self.profile and self.profile != DEFAULT:  # jobs of default (and older jobs) have no key
+            options["profile"] = self.profile
         return options
 
 
@@ -146,6 +151,8 @@ async def submit_job(
                 details={"parameter": "task"},
             )
     form.lang = resolve_lang(form.lang, settings)
+    # the engine profile: the `profile` field (unknown: 422), else OCR_AB's sticky pick for this caller
+    form.profile = service.profiles.choose(form.profile, caller_of(principal)).name
     options = form.options()
     get_task(form.task).validate(options, settings)
     callback = validate_callback_url(form.callback_url, settings)
