@@ -97,6 +97,21 @@ def page_image(sample: tuple[str, ...], font_name: str, width: int, height: int)
     return {"media_type": "image/jpeg", "width": width, "height": height, "scale": 1.0, "data": data}
 
 
+def with_words(body: dict[str, Any]) -> dict[str, Any]:
+    """words=true: each line's words, placed along its box by their share of its characters."""
+    for page in body["pages"]:
+        for line in page["lines"]:
+            x0, y0, x1, y1 = line["bbox"]
+            parts = line["text"].split()
+            per_char = (x1 - x0) / max(1, sum(map(len, parts)) + len(parts) - 1)
+            x, words = float(x0), []
+            for part in parts:
+                words.append({"text": part, "bbox": [round(x, 1), y0, round(x + per_char * len(part), 1), y1]})
+                x += per_char * (len(part) + 1)
+            line["words"] = words
+    return body
+
+
 def with_page_images(body: dict[str, Any]) -> dict[str, Any]:
     samples = [(tuple(KOREAN_SAMPLE), "nanum"), (tuple(ENGLISH_SAMPLE), "dejavu")]
     for page, (sample, font_name) in zip(body["pages"], samples, strict=False):
@@ -236,6 +251,8 @@ def create_stub_app(
         body = ocr_body(data.startswith(b"%PDF"))
         if form.get("page_images") == "true":
             with_page_images(body)
+        if form.get("words") == "true":
+            with_words(body)
         if form.get("lang") == "auto":  # each page says what it was read as: Korean page 1, English page 2
             body["lang"] = "auto"
             for page, lang in zip(body["pages"], ("korean", "en"), strict=False):

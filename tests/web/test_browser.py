@@ -86,6 +86,36 @@ def test_ocr_korean_document_boxes_and_text(browser: Browser, web_server: Target
     assert not browser.console_errors()
 
 
+def test_word_boxes_sit_inside_their_lines_on_the_real_service(
+    browser: Browser, web_server: Target, korean_png: Path
+) -> None:
+    browser.open(web_server.url)
+    browser.choose_file(korean_png)
+    browser.set_task("ocr")
+    browser.set_key(web_server.key)
+    browser.el("details.more summary").click()
+    browser.el("#words").click()
+    browser.submit()
+    browser.wait_done(timeout=240)
+    assert browser.error_text() is None, browser.error_text()
+    result = json.loads(browser.el("#json").get_attribute("textContent"))
+    lines = result["pages"][0]["lines"]
+    assert all(len(line["words"]) == len(line["text"].split()) for line in lines)
+    words = browser.els("#overlay rect.word")
+    assert len(words) == sum(len(line["words"]) for line in lines) >= 15
+    boxes = browser.els("#overlay .box")
+    k = 0
+    for box, line in zip(boxes, lines, strict=True):
+        outer = box.rect
+        for _ in line["words"]:
+            r = words[k].rect
+            k += 1
+            assert (
+                r["width"] > 1 and outer["x"] - 2 <= r["x"] and r["x"] + r["width"] <= outer["x"] + outer["width"] + 2
+            )
+    browser.screenshot("web-word-boxes-real.png")
+
+
 def test_pdf_pages_are_drawn_under_their_boxes(browser: Browser, web_server: Target, two_page_pdf: Path) -> None:
     """A PDF: the page asks for the pages' images and draws the boxes over the scan, with thumbnails."""
     browser.open(web_server.url)

@@ -288,3 +288,31 @@ def test_the_new_views_fit_a_400_px_screen(browser: Browser, stub_server: Any, t
     assert d.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     d.execute_script("document.getElementById('code-panel').scrollIntoView()")
     browser.screenshot("web-mobile-code.png")
+
+
+def test_word_boxes_on_request(browser: Browser, stub_server: Any, korean_png: Path) -> None:
+    """`Word boxes` asks /ocr for words=true: each word gets its own box inside its line, named on hover,
+    with a layer switch of its own; without it nothing changes."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    read(browser, stub_server.url, korean_png)
+    assert "words" not in sent(stub_server)["fields"]
+    assert not browser.els("#overlay rect.word") and not browser.visible("#show-words-wrap")
+
+    browser.el("details.more summary").click()
+    browser.el("#words").click()
+    browser.submit()
+    browser.wait_done(30)
+    assert browser.error_text() is None, browser.error_text()
+    assert sent(stub_server)["fields"]["words"] == "true"
+    words = browser.els("#overlay rect.word")
+    expected = sum(len(line.split()) for line in KOREAN_SAMPLE)
+    assert len(words) == expected > len(KOREAN_SAMPLE)
+    assert browser.visible("#show-words-wrap")
+    ActionChains(browser.driver).move_to_element(words[1]).perform()
+    browser.wait(lambda: "Word 2 of" in browser.el("#tooltip").text, 5, "the word's tooltip")
+    assert KOREAN_SAMPLE[0].split()[1] in browser.el("#tooltip").text and "line 1" in browser.el("#tooltip").text
+    browser.screenshot("web-word-boxes.png")
+    browser.el("#show-words").click()
+    assert not any(w.is_displayed() for w in browser.els("#overlay rect.word"))
+    assert all(b.is_displayed() for b in browser.els("#overlay .box"))  # the lines' boxes stay

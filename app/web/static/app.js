@@ -253,6 +253,7 @@ function buildForm(task, asJob) {
   if (task === "ocr") {
     form.append("min_confidence", String($("min-conf").value || "0.5"));
     form.append("detect_orientation", $("orientation").checked ? "true" : "false");
+    if ($("words").checked && !asJob) form.append("words", "true");
   }
   if (task === "extraction") {
     const fields = $("fields").value.trim();
@@ -381,8 +382,13 @@ function initViewer() {
   $("page-next").addEventListener("click", () => state.pageIndex < state.pages.length - 1 && showPage(state.pageIndex + 1));
   $("page-select").addEventListener("change", (e) => showPage(Number(e.target.value)));
   const layers = () =>
-    ui.viewer.setLayers({ lines: $("show-lines").checked, blocks: $("show-blocks").checked, fields: $("show-fields").checked });
-  for (const id of ["show-lines", "show-blocks", "show-fields"]) $(id).addEventListener("change", layers);
+    ui.viewer.setLayers({
+      lines: $("show-lines").checked,
+      blocks: $("show-blocks").checked,
+      fields: $("show-fields").checked,
+      words: $("show-words").checked,
+    });
+  for (const id of ["show-lines", "show-blocks", "show-fields", "show-words"]) $(id).addEventListener("change", layers);
   $("zoom-in").addEventListener("click", () => ui.viewer.setZoom(ui.viewer.zoom * 1.25));
   $("zoom-out").addEventListener("click", () => ui.viewer.setZoom(ui.viewer.zoom / 1.25));
   $("zoom-fit").addEventListener("click", () => ui.viewer.setZoom(1));

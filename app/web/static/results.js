@@ -34,6 +34,7 @@ export function clearResult() {
   $("tab-fields").hidden = true;
   $("show-lines-wrap").hidden = false;
   $("show-blocks-wrap").hidden = true;
+  $("show-words-wrap").hidden = true;
   $("show-fields-wrap").hidden = true;
   $("pager").hidden = true;
   selectTab("tab-text", false);
@@ -156,6 +157,7 @@ export function renderResult({ keepPage = false } = {}) {
   renderTables(r);
   $("show-blocks-wrap").hidden = !hasBlocks;
   $("show-lines-wrap").hidden = !state.pages.some((p) => (p.lines || []).length);
+  $("show-words-wrap").hidden = !state.pages.some((p) => (p.lines || []).some((l) => Array.isArray(l.words)));
   $("show-fields-wrap").hidden = !fields.some((f) => Array.isArray(f.bbox));
 
   // text for the whole document, fields, JSON

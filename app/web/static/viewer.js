@@ -79,7 +79,7 @@ export class Viewer {
     this.items = []; // [{kind, index, el, text, confidence, label}]
     this.active = -1;
     this.zoom = 1;
-    this.layers = { lines: true, blocks: true, fields: true };
+    this.layers = { lines: true, blocks: true, fields: true, words: true };
     const { svg: overlay } = els;
     overlay.addEventListener("pointerover", (e) => {
       const el = e.target.closest?.("[data-item]");
@@ -173,6 +173,23 @@ export class Viewer {
       gLines.appendChild(poly);
     });
 
+    // words=true: each word's box inside its line (over the lines, so that pointing at a word names it)
+    const gWords = svg("g", { class: "layer layer-words" });
+    (page.lines || []).forEach((line, li) => {
+      (Array.isArray(line.words) ? line.words : []).forEach((word, wi) => {
+        const bb = bboxOf(word);
+        if (!bb) return;
+        const rect = svg("rect", { class: "word", x: bb[0], y: bb[1], width: bb[2] - bb[0], height: bb[3] - bb[1] });
+        this.addItem(rect, {
+          kind: "word",
+          index: `${li}.${wi}`,
+          text: String(word.text ?? ""),
+          label: this.opts.t("wordN", { n: wi + 1, total: line.words.length, line: li + 1 }),
+        });
+        gWords.appendChild(rect);
+      });
+    });
+
     const gFields = svg("g", { class: "layer layer-fields" });
     fields.forEach((field) => {
       const bb = bboxOf(field);
@@ -192,7 +209,7 @@ export class Viewer {
       gFields.appendChild(g);
     });
 
-    overlay.append(gBlocks, gLines, gFields);
+    overlay.append(gBlocks, gLines, gWords, gFields);
     const lineCount = (page.lines || []).length;
     overlay.setAttribute("aria-label", this.opts.t("overlayLabel", { label, count: lineCount }));
     this.applyLayers();
@@ -216,13 +233,15 @@ export class Viewer {
     o.classList.toggle("hide-lines", !this.layers.lines);
     o.classList.toggle("hide-blocks", !this.layers.blocks);
     o.classList.toggle("hide-fields", !this.layers.fields);
+    o.classList.toggle("hide-words", !this.layers.words);
     if (this.active >= 0 && !this.isVisible(this.items[this.active])) this.setActive(-1);
   }
 
   isVisible(item) {
     return !!item && ((item.kind === "line" && this.layers.lines) ||
       (item.kind === "block" && this.layers.blocks) ||
-      (item.kind === "field" && this.layers.fields));
+      (item.kind === "field" && this.layers.fields) ||
+      (item.kind === "word" && this.layers.words));
   }
 
   setZoom(z) {
