@@ -208,6 +208,26 @@ def extraction_body() -> dict[str, Any]:
     }
 
 
+def crowded_fields_body() -> dict[str, Any]:
+    """Three fields on one line, their boxes narrower than their labels, and one on the line above."""
+    body = extraction_body()
+    lines, _, _ = _lines(KOREAN_SAMPLE, "nanum")
+    x0, y0, x1, y1 = lines[8]["bbox"]  # 담당자 김민수 전화 02-1234-5678
+    step = (x1 - x0) / 3
+
+    def field(i: int, label: str, value: str) -> dict[str, Any]:
+        box = [x0 + i * step, y0, x0 + i * step + step * 0.6, y1]
+        return {"value": value, "confidence": 0.9, "page": 1, "bbox": box, "label": label}
+
+    body["fields"] = {
+        "manager": field(0, "담당자 이름 (manager)", "김민수"),
+        "phone": field(1, "대표 전화번호 (phone)", "02-1234-5678"),
+        "fax": field(2, "팩스 번호 (fax number)", "02-1234-5679"),
+        "total": {**body["fields"]["total_amount"], "label": "합계 금액 (total amount)"},
+    }
+    return body
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "request_id": "stub"}}, status_code=status)
 
@@ -282,7 +302,7 @@ def create_stub_app(
             _, fields = await upload(request)
             if not fields.get("template") and not fields.get("fields"):
                 return _error(422, "invalid_parameter", "Send `fields` or `template`.")
-            body = extraction_body()
+            body = crowded_fields_body() if fields.get("fields") == "manager,phone,fax,total" else extraction_body()
             # as the service answers: the template used (auto: the one the 거래명세서 sample is), null for fields
             chosen = fields.get("template") or None
             body["template"] = "invoice" if chosen == "auto" else None if fields.get("fields") else chosen

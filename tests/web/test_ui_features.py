@@ -316,3 +316,36 @@ def test_word_boxes_on_request(browser: Browser, stub_server: Any, korean_png: P
     browser.el("#show-words").click()
     assert not any(w.is_displayed() for w in browser.els("#overlay rect.word"))
     assert all(b.is_displayed() for b in browser.els("#overlay .box"))  # the lines' boxes stay
+
+
+def test_field_labels_on_the_page_never_cover_each_other(browser: Browser, stub_server: Any, korean_png: Path) -> None:
+    """Fields on one line with labels wider than their boxes, and one on the line above: each label is placed
+    where it covers no other (above its box, else below, else further out), and shows the field's label."""
+    browser.open(stub_server.url)
+    browser.choose_file(korean_png)
+    browser.set_task("extraction")
+    browser.set_key(TEST_KEY)
+    browser.el("#fields").send_keys("manager,phone,fax,total")
+    browser.submit()
+    browser.wait_done(30)
+    assert browser.error_text() is None, browser.error_text()
+    tags = browser.els("#overlay .field-box text")
+    assert [t.text for t in tags] == [
+        "담당자 이름 (manager)",
+        "대표 전화번호 (phone)",
+        "팩스 번호 (fax number)",
+        "합계 금액 (total amount)",
+    ]
+    rects = [t.rect for t in tags]
+
+    def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"] - 1
+            and b["x"] < a["x"] + a["width"] - 1
+            and a["y"] < b["y"] + b["height"] - 1
+            and b["y"] < a["y"] + a["height"] - 1
+        )
+
+    pairs = [(i, j) for i in range(len(rects)) for j in range(i + 1, len(rects)) if overlap(rects[i], rects[j])]
+    assert not pairs, (pairs, rects)
+    browser.screenshot("web-field-labels.png")

@@ -68,6 +68,30 @@ export function drawPage(canvas, page, bitmap) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
 }
 
+/** Where a field's label goes: above its box, else below it, else further up or down, so that no two labels
+ * cover each other (fields on one row, or a value right under another's). Returns the text's (x, baseline). */
+function placeLabel(bb, text, size, placed, pageWidth) {
+  const width = Math.max(size, [...text].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 1 : 0.62), 0) * size);
+  const x = Math.max(0, Math.min(bb[0], pageWidth - width));
+  const gap = size * 0.25;
+  const candidates = [];
+  for (let k = 0; k < 6; k += 1) {
+    candidates.push(bb[1] - gap - k * (size + gap)); // above, then higher
+    candidates.push(bb[3] + size + gap + k * (size + gap)); // below, then lower
+  }
+  const overlaps = (r) => placed.some((p) => r[0] < p[2] && p[0] < r[2] && r[1] < p[3] && p[1] < r[3]);
+  for (const baseline of candidates) {
+    const r = [x, baseline - size, x + width, baseline + size * 0.25];
+    if (r[1] >= 0 && !overlaps(r)) {
+      placed.push(r);
+      return [x, baseline];
+    }
+  }
+  const baseline = bb[1] - gap; // nowhere free: above the box as before
+  placed.push([x, baseline - size, x + width, baseline + size * 0.25]);
+  return [x, baseline];
+}
+
 export class Viewer {
   /**
    * @param {object} els {viewer, stage, canvas, svg, tooltip, live, empty}
@@ -191,20 +215,24 @@ export class Viewer {
     });
 
     const gFields = svg("g", { class: "layer layer-fields" });
+    const placed = []; // the labels' rectangles so far: a label goes where it covers no other
+    const size = unit * 1.2;
     fields.forEach((field) => {
       const bb = bboxOf(field);
       if (!bb) return;
       const g = svg("g", { class: "field-box" });
       g.appendChild(svg("rect", { x: bb[0], y: bb[1], width: bb[2] - bb[0], height: bb[3] - bb[1] }));
-      const tag = svg("text", { x: bb[0], y: bb[1] - unit * 0.3, "font-size": unit * 1.2 });
-      tag.textContent = field.name;
+      const name = typeof field.label === "string" && field.label.trim() ? field.label.trim() : field.name;
+      const [x, y] = placeLabel(bb, name, size, placed, W);
+      const tag = svg("text", { x, y, "font-size": size });
+      tag.textContent = name;
       g.appendChild(tag);
       this.addItem(g, {
         kind: "field",
         index: field.name,
         text: field.value == null ? "" : String(field.value),
         confidence: field.confidence,
-        label: field.name,
+        label: name,
       });
       gFields.appendChild(g);
     });
