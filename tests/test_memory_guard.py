@@ -146,3 +146,35 @@ def test_the_emf_line_carries_the_memory_share_as_its_own_metric() -> None:
         "Metrics": [{"Name": "MemoryCeilingUsed", "Unit": "Percent"}],
     }
     assert rec["Memory"] == "process" and rec["MemoryCeilingUsed"] == 91.23 and rec["QueueOccupancy"] == 10.0
+
+
+def test_on_a_gpu_the_count_is_what_nvml_says_this_process_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NVML's compute processes of the configured devices, this process's entries only (no GPU here: a stand-in
+    for the nvidia-ml-py module with the same calls)."""
+    import sys
+    import types
+
+    from app.observability import gpu
+
+    me = os.getpid()
+    per_device = {
+        0: [types.SimpleNamespace(pid=me, usedGpuMemory=700 * MB), types.SimpleNamespace(pid=1, usedGpuMemory=MB)],
+        1: [types.SimpleNamespace(pid=me, usedGpuMemory=300 * MB)],
+    }
+    fake = types.SimpleNamespace(
+        nvmlInit=lambda: None,
+        nvmlDeviceGetHandleByIndex=lambda i: i,
+        nvmlDeviceGetComputeRunningProcesses=lambda h: per_device[h],
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setitem(gpu._state, "init", True)
+    assert gpu.process_gpu_memory([0, 1], me) == 1000 * MB
+    assert gpu.process_gpu_memory([0], 12345) is None  # a process NVML does not list: nothing to say
+    guard = MemoryGuard(
+        load_settings(_env_file=None, auth_mode="none", ocr_device="gpu:0,gpu:1", ocr_memory_ceiling_mb=1100)
+    )
+    assert guard.kind == "gpu" and guard.used_bytes() == 1000 * MB
+    pools = [_Pool("rec", 64)]
+    guard.check(pools)  # 91 % of the ceiling: batches halve
+    assert guard.shed_level == 1 and pools[0].max_batch_size == 32
+    assert guard.snapshot()["kind"] == "gpu" and guard.snapshot()["used_percent"] == 90.9
