@@ -324,6 +324,70 @@ async def overload(url: str, seconds: float, concurrency: int, headers: dict[str
     return {"codes": codes, "bad_5xx": bad, "refusal_p99_ms": pct(refusal_lat, 99) * 1000}
 
 
+async def overload_with_probe(url: str, seconds: float, concurrency: int, headers: dict[str, str]) -> dict[str, Any]:
+    """`overload`, with one more client asking GET /health/live every 0.1 s: how long the event loop takes to
+    answer a request that does no work, while inference runs beside it."""
+    probe_lat: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def probe() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            while time.perf_counter() < stop_at:
+                t = time.perf_counter()
+                with contextlib.suppress(httpx.HTTPError):
+                    await c.get("/health/live")
+                probe_lat.append(time.perf_counter() - t)
+                await asyncio.sleep(0.1)
+
+    over, _ = await asyncio.gather(overload(url, seconds, concurrency, headers), probe())
+    ok = over["codes"].get(200, 0)
+    return {
+        **over,
+        "ok_per_s": ok / seconds,
+        "live_p50_ms": pct(probe_lat, 50) * 1000,
+        "live_p99_ms": pct(probe_lat, 99) * 1000,
+    }
+
+
+@contextlib.contextmanager
+def served_split() -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """The split design: the engines in a model server process of their own (POST /predict), the API in
+    another that runs no inference at all."""
+    port = free_port()
+    key = "bench-model-server-key"
+    env = {"MODEL_SERVER_PORT": str(port), "MODEL_SERVER_API_KEY": key, "LOG_LEVEL": "WARNING", "HOST": "127.0.0.1"}
+    model = start([sys.executable, "-m", "app.model_server"], port, env)
+    try:
+        extra = {"OCR_MODEL_SERVER_URL": f"http://127.0.0.1:{port}", "MODEL_SERVER_API_KEY": key}
+        with served("service", extra) as out:
+            yield out
+    finally:
+        stop(model)
+
+
+def gil(seconds: float, concurrency: int) -> int:
+    """Issue 19 item 3: does the event loop compete with inference for the GIL? The same overload against
+    the engines in the API process (worker threads) and in a process of their own (split mode)."""
+    rows = []
+    for name, ctx in (
+        ("threads in the API process", lambda: served("service")),
+        ("model server process", served_split),
+    ):
+        with ctx() as (url, h, _):
+            print(f"{name}: overload {seconds:.0f} s at concurrency {concurrency} ...", flush=True)
+            res = asyncio.run(overload_with_probe(url, seconds, concurrency, h))
+            print(f"  {res}", flush=True)
+            rows.append((name, res))
+    print("\n| engines | 200/s | 429 p99 ms | GET /health/live p50 / p99 ms | statuses |")
+    print("|---|---|---|---|---|")
+    for name, r in rows:
+        print(
+            f"| {name} | {r['ok_per_s']:.2f} | {r['refusal_p99_ms']:.0f} | {r['live_p50_ms']:.1f} / "
+            f"{r['live_p99_ms']:.1f} | {dict(sorted(r['codes'].items()))} |"
+        )
+    return 0
+
+
 def rss_mb(pid: int) -> float:
     import psutil
 
@@ -513,6 +577,9 @@ def main() -> int:
     )
     ap.add_argument("--korean", action="store_true", help="only the Korean reader's cost against the previous one")
     ap.add_argument("--peer", action="store_true", help="only the side-by-side with the RapidOCR API server")
+    ap.add_argument(
+        "--gil", action="store_true", help="only the overload against in-process engine threads and split mode"
+    )
     args = ap.parse_args()
     if args.serve_baseline:
         serve_baseline(args.serve_baseline)
@@ -523,6 +590,8 @@ def main() -> int:
     print(f"machine: {machine()}")
     if args.dense:
         return dense(n16)
+    if args.gil:
+        return gil(overload_s / 2, 64)
     if args.peer:
         text, res = side_by_side(n16 // 2)
         print("\n" + text)

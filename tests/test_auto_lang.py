@@ -123,3 +123,41 @@ def test_auto_is_a_language_every_route_and_the_settings_accept(
     assert httpx.get(f"{live_server.url}/health").status_code == 200
     cfg = httpx.get(f"{live_server.url}/web/config").json()
     assert cfg["page_lang"] == "auto" and "auto" in cfg["languages"]
+
+
+# an English invoice with a Korean supplier's lines (what the general reader cannot write)
+ENGLISH_WITH_KOREAN = [
+    "INVOICE INV-2025-0042",
+    "Supplier:",
+    "주식회사 한빛소프트",
+    "서울특별시 강남구 테헤란로 123",
+    "Bill to: Bright Data Systems Ltd.",
+    "Item Document OCR service 1 x 1,200.00",
+    "Subtotal 1,200.00",
+    "Total USD 1,320.00",
+    "Thank you for your business",
+]
+
+
+@pytest.mark.integration
+def test_korean_lines_on_an_english_page_are_read_by_the_korean_reader(
+    live_server: LiveServer, api_headers: dict[str, str]
+) -> None:
+    """Per line: the page is English (read by the general reader), and its Korean lines, which that reader
+    cannot write, come from the Korean reader with lang korean; the English lines stay as `en` reads them."""
+    img, _ = render_lines(ENGLISH_WITH_KOREAN, font_name="nanum", size=28)
+    data = to_bytes(img)
+    auto = post(live_server, api_headers, data, "auto")
+    en = post(live_server, api_headers, data, "en")
+    page = auto["pages"][0]
+    assert page["lang"] == "en"
+    by_text = {line["text"]: line.get("lang") for line in page["lines"]}
+    assert by_text.get("주식회사 한빛소프트") == "korean", by_text
+    assert any("테헤란로" in t and lang == "korean" for t, lang in by_text.items()), by_text
+    errors, chars = page_cer(auto["text"], "\n".join(ENGLISH_WITH_KOREAN))
+    en_errors, _ = page_cer(en["text"], "\n".join(ENGLISH_WITH_KOREAN))
+    assert errors < en_errors and errors / chars <= 0.03, (auto["text"], en["text"])
+    english = [line for line in page["lines"] if line.get("lang") == "en"]
+    assert len(english) >= 6 and {line["text"] for line in english} <= {
+        line["text"] for line in en["pages"][0]["lines"]
+    }

@@ -106,7 +106,10 @@ async def _ocr_page(page: Page, opts: OcrOptions, workers: Submitter, deadline: 
         text = rec.text.strip()
         box = [[float(x), float(y)] for x, y in quad]
         if text and rec.confidence >= opts.min_confidence:
-            lines.append(Line.from_box(text, float(rec.confidence), box))
+            line = Line.from_box(text, float(rec.confidence), box)
+            if opts.lang == AUTO:
+                line.lang = rec.lang
+            lines.append(line)
         elif text or ink_at(det, i):  # never drop ink silently: say where it was and why it is not a line
             reason: Literal["no_text", "low_confidence"] = "low_confidence" if text else "no_text"
             unread.append(Unread.from_box(text, float(rec.confidence), box, reason))

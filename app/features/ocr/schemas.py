@@ -21,6 +21,11 @@ class OcrLineModel(BaseModel):
     box: list[list[float]] = Field(description="4 points clockwise from top-left, page pixels")
     bbox: list[float] = Field(description="[x0, y0, x1, y1]")
     words: list[OcrWordModel] | None = Field(None, description="With words=true: the line's words and their boxes")
+    lang: str | None = Field(
+        None,
+        description="With lang=auto: the language this line was read as (a line whose script differs from its "
+        "page's, such as a Korean name on an English invoice, is read by the reader of its own script)",
+    )
 
 
 class OcrUnreadModel(OcrLineModel):

@@ -14,6 +14,7 @@ class Line:
     bbox: list[float]  # [x0, y0, x1, y1]
     # words=true on /ocr: each word's text and [x0, y0, x1, y1] (features/ocr/words.py); None: not asked for
     words: list[dict[str, Any]] | None = None
+    lang: str | None = None  # lang=auto: the language the line was read as (app/engines/auto_lang.py)
 
     @classmethod
     def from_box(cls, text: str, confidence: float, box: list[list[float]]) -> Line:
@@ -30,6 +31,8 @@ class Line:
         }
         if self.words is not None:
             out["words"] = self.words
+        if self.lang is not None:
+            out["lang"] = self.lang
         return out
 
 
