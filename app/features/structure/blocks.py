@@ -178,6 +178,49 @@ def group_lines(lines: Sequence[Line], idx: Sequence[int]) -> list[list[int]]:
     return groups
 
 
+def pair_columns(lines: Sequence[Line], groups: list[list[int]]) -> list[list[int]]:
+    """Groups side by side on the same rows are one block: a receipt's labels and its amounts, a form's
+    keys and values (``합계:`` left, ``16,000 원`` right) came out as two paragraphs, every label apart from
+    its value. A group joins the one on its left when most of its lines share a row with a line there and it
+    is a column of values (narrower than the left one, or mostly figures), and neither is wrapped prose: the
+    two columns of an article, whose lines share rows too, stay apart."""
+    out = [list(g) for g in groups]
+    merged = True
+    while merged:
+        merged = False
+        for a in out:
+            for b in out:
+                if a is b or not a or not b or _prose(lines, a) or _prose(lines, b):
+                    continue
+                ea, eb = box_union([lines[i].bbox for i in a]), box_union([lines[i].bbox for i in b])
+                if eb[0] < ea[2] - 0.25 * (ea[2] - ea[0]):  # b must lie to the right of a
+                    continue
+                figures = sum(1 for j in b if any(c.isdigit() for c in lines[j].text))
+                if not (eb[2] - eb[0] <= 0.6 * (ea[2] - ea[0]) or figures >= 0.6 * len(b)):
+                    continue
+                shared = sum(1 for j in b if any(_same_row(lines[i].bbox, lines[j].bbox) for i in a))
+                if shared >= 0.6 * len(b) and (len(b) >= 2 or len(a) == 1):
+                    a.extend(b)
+                    b.clear()
+                    merged = True
+    return [sorted(g, key=lambda i: (lines[i].bbox[1], lines[i].bbox[0])) for g in out if g]
+
+
+def _prose(lines: Sequence[Line], group: Sequence[int]) -> bool:
+    """Wrapped prose: three or more lines of sentences (20 characters and more), most of them as wide as the
+    group (an article's column)."""
+    if len(group) < 3 or median(len(lines[i].text) for i in group) < 20:
+        return False
+    ext = box_union([lines[i].bbox for i in group])
+    full = sum(1 for i in group if lines[i].bbox[2] - lines[i].bbox[0] >= 0.85 * (ext[2] - ext[0]))
+    return full >= 0.6 * len(group)
+
+
+def _same_row(p: Sequence[float], q: Sequence[float]) -> bool:
+    overlap = min(p[3], q[3]) - max(p[1], q[1])
+    return overlap >= 0.5 * min(p[3] - p[1], q[3] - q[1])
+
+
 def is_page_number(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text.strip())) and any(ch.isdigit() for ch in text)
 

@@ -57,6 +57,7 @@ from app.features.structure.blocks import (
     line_rows,
     merge_lists,
     on_grid,
+    pair_columns,
     retype,
 )
 from app.features.structure.order import order_page_blocks
@@ -94,6 +95,7 @@ async def _structure_page(
     gray = to_gray(image)
     # tables without rules, found by the alignment of their words (aligned_tables.py)
     aligned, regions, loose = _aligned_tables(lines, regions, loose, sure, gray, layout.ruled_tables)
+    regions, loose = _text_out_of_figures(regions, loose, float(image.shape[0] * image.shape[1]))
     blocks: list[Block] = list(aligned)
     for r in regions:
         if not r.lines and r.type not in ("figure", "table"):
@@ -107,7 +109,7 @@ async def _structure_page(
                 box_union([bbox, *(ln.bbox for ln in rl)]) if r.type == "table" else box_union([ln.bbox for ln in rl])
             )
         blocks.append(Block(r.type, r.label, [float(v) for v in bbox], r.score, rl))
-    for g in group_lines(lines, loose):
+    for g in pair_columns(lines, group_lines(lines, loose)):
         gl = [lines[i] for i in g]
         blocks.append(Block("text", "lines", box_union([ln.bbox for ln in gl]), 0.0, gl))
     # lines inside a block in reading order (rows, left to right)
@@ -162,6 +164,26 @@ def _aligned_tables(
             kept.append(r)
     blocks = [Block("table", METHOD_ALIGNED, f.bbox, 0.0, [lines[i] for i in f.lines], table=f.table) for f in found]
     return blocks, kept, [i for i in loose if i not in taken]
+
+
+FIGURE_TEXT_LINES = 4  # a "figure" holding this many lines of text is a picture of a document
+FIGURE_IS_PAGE = 0.6  # ... and one covering this share of the page is the page itself (a photographed receipt)
+
+
+def _text_out_of_figures(regions: list[Region], loose: list[int], page_area: float) -> tuple[list[Region], list[int]]:
+    """The layout model calls a photographed receipt or a scanned slip pasted in a page a figure; its lines
+    were then one paragraph after ``*[Figure]*``. A figure with several lines gives them back as loose lines
+    (grouped into paragraphs with their line breaks, their item rows found as tables); a figure covering
+    most of the page is the page and goes, a smaller one stays as an empty figure where it was."""
+    kept: list[Region] = []
+    for r in regions:
+        if r.type == "figure" and len(r.lines) >= FIGURE_TEXT_LINES:
+            loose = [*loose, *r.lines]
+            r.lines = []
+            if box_area(r.bbox) >= FIGURE_IS_PAGE * page_area:
+                continue
+        kept.append(r)
+    return kept, loose
 
 
 def _norm_running(text: str) -> str:
