@@ -13,13 +13,14 @@ access log record: it never touches the engines and never waits on anything but 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
+
+from app.core.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,7 @@ class EmfEmitter:
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         self.emit()  # the state at shutdown (usually drained: 0)
 
     @property

@@ -17,7 +17,6 @@ CPU, or where NVML cannot say, the process's resident set (RSS). Nothing here al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from app.core.background import cancel_and_wait
 from app.core.config import Settings
 from app.observability import metrics
 from app.observability.gpu import process_gpu_memory, resolve_devices
@@ -115,8 +115,5 @@ class MemoryGuard:
             self._task = asyncio.get_running_loop().create_task(self._watch(pools), name="memory-guard")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)

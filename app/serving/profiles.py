@@ -79,6 +79,9 @@ class ProfileRuntimes:
         return sum(self.profiles[name].memory_bytes for name in self.loaded if name != DEFAULT)
 
     def _admit(self, profile: Profile) -> None:
+        # two limits, two messages written out whole (the Korean table matches each one as it is raised)
+        retry = {"Retry-After": str(max(1, int(min(self.idle_s or 60, 300))))}
+        details = {"profile": profile.name, "needs_mb": round(profile.memory_bytes / MB, 1)}
         if not self.memory.fits(profile.memory_bytes):
             metrics.PROFILE_REFUSED.labels(profile.name).inc()
             held = self.memory.used_bytes()
@@ -87,8 +90,8 @@ class ProfileRuntimes:
                 f"Profile {profile.name!r} needs about {profile.memory_bytes / MB:.1f} MB; this process holds "
                 f"{held / MB:.0f} MB ({self.memory.kind}) of OCR_MEMORY_CEILING_MB={self.memory.ceiling / MB:g}. "
                 "Retry when an idle profile has been unloaded, or use another profile.",
-                headers={"Retry-After": str(max(1, int(min(self.idle_s or 60, 300))))},
-                details={"profile": profile.name, "needs_mb": round(profile.memory_bytes / MB, 1)},
+                headers=retry,
+                details=details,
             )
         used = self.used_bytes()
         if self.budget and used + profile.memory_bytes > self.budget:
@@ -98,8 +101,8 @@ class ProfileRuntimes:
                 f"Profile {profile.name!r} needs about {profile.memory_bytes / MB:.1f} MB of models; the profiles "
                 f"loaded now hold {used / MB:.1f} MB of OCR_PROFILES_MEMORY_MB={self.budget / MB:g}. Retry when an "
                 "idle profile has been unloaded, or use another profile.",
-                headers={"Retry-After": str(max(1, int(min(self.idle_s or 60, 300))))},
-                details={"profile": profile.name, "needs_mb": round(profile.memory_bytes / MB, 1)},
+                headers=retry,
+                details=details,
             )
 
     async def acquire(self, name: str) -> EnginePools:
@@ -130,7 +133,7 @@ class ProfileRuntimes:
                 raise AppError(
                     ErrorCode.NOT_READY, f"Profile {name!r} failed to load: {type(exc).__name__}: {exc}"
                 ) from None
-            self.note_loaded(name)
+        self.note_loaded(name)  # once, the first time it is loaded (engines that loaded at once included)
         metrics.PROFILE_LOADED.labels(name).set(1)
         return pools
 

@@ -19,7 +19,6 @@ calls have their own timeouts and fall back the same way).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 import httpx
 
+from app.core.background import cancel_and_wait
 from app.core.config import Settings
 from app.observability import metrics
 
@@ -170,11 +170,8 @@ class LlmServerHealth:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="llm-server-probe")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
 
 _current: LlmServerHealth | None = None
