@@ -455,6 +455,12 @@ def score_items(extract, docs: Sequence[Doc]) -> tuple[int, int, int]:
     return right, total, extra
 
 
+def skewed(doc: Doc, degrees: float) -> Doc:
+    """The document turned by ``degrees`` (as a handheld photo is): its tables' cells are the same."""
+    turned = doc.image.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor="white", expand=True)
+    return Doc(doc.name, doc.kind, doc.lang, turned, doc.tables, doc.lines)
+
+
 def main() -> None:
     import argparse
     import time
@@ -471,8 +477,13 @@ def main() -> None:
     ap.add_argument("--save", type=Path, help="write each document's PNG here")
     ap.add_argument("--show", action="store_true", help="print every table that is not all right")
     ap.add_argument("--items", action="store_true", help="score /extraction's line_items on the invoices and receipts")
+    ap.add_argument(
+        "--skew", type=float, default=0.0, help="turn every page by this many degrees, alternately each way (photos)"
+    )
     args = ap.parse_args()
     docs = generate(args.n, args.seed)
+    if args.skew:
+        docs = [skewed(d, args.skew if k % 2 else -args.skew) for k, d in enumerate(docs)]
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
         for d in docs:

@@ -61,6 +61,7 @@ from app.features.structure.blocks import (
     retype,
 )
 from app.features.structure.order import order_page_blocks
+from app.features.structure.skew import find_level
 from app.features.structure.tables import table_block
 from app.features.structure.text_tables import split_text_tables
 from app.features.structure.types import Block, StructurePage, StructureResult
@@ -150,7 +151,8 @@ def _aligned_tables(
     loose lines."""
     ruled = [r for r in regions if r.type == "table" and any(on_grid(r.bbox, g) for g in grids)]
     in_ruled = {i for r in ruled for i in r.lines}
-    found = find_tables(lines, [i for i in sorted(sure) if i not in in_ruled], gray)
+    # on a slanted photo, looked for with the page turned level (skew.py)
+    found = find_level(find_tables, lines, [i for i in sorted(sure) if i not in in_ruled], gray)
     if not found:
         return [], regions, loose
     taken = {i for f in found for i in f.lines}
