@@ -60,6 +60,11 @@ class ErrorCode(Enum):
     def slug(self) -> str:
         return self.name.lower()
 
+    @classmethod
+    def from_slug(cls, slug: str) -> ErrorCode | None:
+        """The code an envelope's ``code`` names (a model server's answer, a stored job error); None if unknown."""
+        return next((c for c in cls if c.slug == slug), None)
+
 
 class AppError(Exception):
     """An error with a stable code, a status derived from it and a human message."""

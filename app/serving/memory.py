@@ -49,17 +49,20 @@ class MemoryGuard:
         if self.ceiling:
             metrics.MEMORY_CEILING.set(self.ceiling)
 
-    @property
-    def kind(self) -> str:
-        """What is counted: ``gpu`` (NVML, this process on its devices) or ``rss``."""
-        return "gpu" if self._gpus and process_gpu_memory(self._gpus, self._pid) is not None else "rss"
-
-    def used_bytes(self) -> int:
+    def count(self) -> tuple[str, int]:
+        """(what is counted, bytes): ``gpu`` (NVML, this process on its devices) or ``rss``, in one look."""
         if self._gpus:
             held = process_gpu_memory(self._gpus, self._pid)
             if held is not None:
-                return held
-        return int(self._process.memory_info().rss)
+                return "gpu", held
+        return "rss", int(self._process.memory_info().rss)
+
+    @property
+    def kind(self) -> str:
+        return self.count()[0]
+
+    def used_bytes(self) -> int:
+        return self.count()[1]
 
     def fits(self, more_bytes: int) -> bool:
         return not self.ceiling or self.used_bytes() + more_bytes <= self.ceiling
@@ -68,8 +71,8 @@ class MemoryGuard:
         return self.used_bytes() / self.ceiling if self.ceiling else None
 
     def snapshot(self) -> dict[str, Any]:
-        used = self.used_bytes()
-        out: dict[str, Any] = {"kind": self.kind, "used_mb": round(used / MB, 1), "shed_level": self.shed_level}
+        kind, used = self.count()
+        out: dict[str, Any] = {"kind": kind, "used_mb": round(used / MB, 1), "shed_level": self.shed_level}
         if self.ceiling:
             out["ceiling_mb"] = round(self.ceiling / MB, 1)
             out["used_percent"] = round(100 * used / self.ceiling, 1)
@@ -78,10 +81,11 @@ class MemoryGuard:
     # ---- shedding ------------------------------------------------------------------------------------
     def check(self, pools: Iterable[Any]) -> None:
         """One look: shed or restore the batch limit of every pool (EngineWorkers) by the memory held now."""
-        fraction = self.used_fraction()
-        metrics.MEMORY_USED.labels(self.kind).set(self.used_bytes())
-        if fraction is None:
+        kind, used = self.count()
+        metrics.MEMORY_USED.labels(kind).set(used)
+        if not self.ceiling:
             return
+        fraction = used / self.ceiling
         level = self.shed_level
         if fraction >= SHED_AT and level < 6:
             level += 1

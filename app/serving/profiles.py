@@ -84,11 +84,11 @@ class ProfileRuntimes:
         details = {"profile": profile.name, "needs_mb": round(profile.memory_bytes / MB, 1)}
         if not self.memory.fits(profile.memory_bytes):
             metrics.PROFILE_REFUSED.labels(profile.name).inc()
-            held = self.memory.used_bytes()
+            kind, held = self.memory.count()
             raise AppError(
                 ErrorCode.PROFILE_OVER_MEMORY_BUDGET,
                 f"Profile {profile.name!r} needs about {profile.memory_bytes / MB:.1f} MB; this process holds "
-                f"{held / MB:.0f} MB ({self.memory.kind}) of OCR_MEMORY_CEILING_MB={self.memory.ceiling / MB:g}. "
+                f"{held / MB:.0f} MB ({kind}) of OCR_MEMORY_CEILING_MB={self.memory.ceiling / MB:g}. "
                 "Retry when an idle profile has been unloaded, or use another profile.",
                 headers=retry,
                 details=details,
@@ -141,9 +141,10 @@ class ProfileRuntimes:
         """Record what the profile's engines took (the memory count now less the one before they loaded)."""
         before = self._baseline.pop(name, None)
         if before is not None:
-            self.measured[name] = max(0, self.memory.used_bytes() - before)
+            kind, now = self.memory.count()
+            self.measured[name] = max(0, now - before)
             metrics.PROFILE_MEMORY_MEASURED.labels(name).set(self.measured[name])
-            log.info("profile %s loaded: +%.0f MB (%s)", name, self.measured[name] / MB, self.memory.kind)
+            log.info("profile %s loaded: +%.0f MB (%s)", name, self.measured[name] / MB, kind)
 
     def all_pools(self) -> list[Any]:
         """Every engine pool (EngineWorkers) of the loaded profiles: what the memory guard sheds."""

@@ -219,7 +219,7 @@ class RemoteEngines:
                 f"The model server is not ready: {message}",
                 headers={"Retry-After": r.headers.get("retry-after", "5")},
             )
-        code = next((c for c in ErrorCode if c.slug == code_slug), None)
+        code = ErrorCode.from_slug(code_slug)
         if code is not None and code.status < 500:
             raise AppError(code, message)
         raise AppError(ErrorCode.MODEL_SERVER_UNAVAILABLE, f"The model server failed (HTTP {r.status_code}): {message}")

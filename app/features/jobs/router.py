@@ -89,7 +89,7 @@ def localized_error(error: dict[str, Any] | None, lang: str) -> dict[str, Any] |
     if not error or lang == i18n.ENGLISH or not isinstance(error.get("message"), str):
         return error
     code = str(error.get("code") or "")
-    known = next((c for c in ErrorCode if c.slug == code), None)
+    known = ErrorCode.from_slug(code)
     default = known.default_message if known is not None else None
     return {**error, "message": i18n.localize(code, error["message"], lang, default)}
 

@@ -28,6 +28,7 @@ import httpx
 
 from app.core.background import cancel_and_wait
 from app.core.config import Settings
+from app.features.extraction.llm.openai_compat import chat_url
 from app.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,7 @@ _TIMEOUTS_TO_DOWN = 3
 
 def models_url(api_base: str) -> str:
     """The OpenAI model list next to the chat completions URL (``…/v1`` → ``…/v1/models``)."""
-    base = api_base.rstrip("/")
-    base = base.removesuffix("/chat/completions")
-    return base + "/models"
+    return chat_url(api_base).removesuffix("/chat/completions") + "/models"
 
 
 class LlmServerHealth:
