@@ -161,3 +161,37 @@ def test_korean_lines_on_an_english_page_are_read_by_the_korean_reader(
     assert len(english) >= 6 and {line["text"] for line in english} <= {
         line["text"] for line in en["pages"][0]["lines"]
     }
+
+
+def main() -> None:
+    """``python -m tests.test_auto_lang``: the mixed pages' CER with lang=auto, en and korean through a started
+    service (the figures of docs/accuracy.md)."""
+    import shutil
+    import tempfile
+
+    from tests.conftest import TEST_KEY, free_port
+
+    data_dir = tempfile.mkdtemp(prefix="ocr-auto-")
+    srv = LiveServer({"AUTH_MODE": "api-key", "API_KEY": TEST_KEY, "DATA_DIR": data_dir}, free_port())
+    try:
+        srv.wait_ready(timeout=180)
+        pages = [
+            ("English invoice with Korean lines", ENGLISH_WITH_KOREAN, "nanum"),
+            ("Korean invoice with English lines", MIXED, "nanum"),
+            ("English card slip", ENGLISH_SLIP, "dejavu"),
+        ]
+        for name, lines, font_name in pages:
+            img, _ = render_lines(lines, font_name=font_name, size=28)
+            data, reference = to_bytes(img), "\n".join(lines)
+            cers = []
+            for lang in ("auto", "en", "korean"):
+                errors, chars = page_cer(post(srv, {"x-api-key": TEST_KEY}, data, lang)["text"], reference)
+                cers.append(f"{lang} {100 * errors / chars:.2f} %")
+            print(f"{name}: " + ", ".join(cers))
+    finally:
+        srv.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -214,6 +214,7 @@ def test_an_unknown_profile_is_422(tmp_path: Path, png: bytes, path: str) -> Non
         assert "'nope'" in err["message"] and "candidate" in err["message"]
         assert err["details"]["profiles"] == ["default", "candidate"]
         assert err["request_id"] == r.headers["x-request-id"]
+        assert httpx.get(srv.url + "/health").status_code == 200  # and the service serves on
 
 
 def test_ab_is_sticky_per_caller_with_the_configured_share(tmp_path: Path, png: bytes) -> None:

@@ -480,7 +480,14 @@ def main() -> None:
     ap.add_argument(
         "--skew", type=float, default=0.0, help="turn every page by this many degrees, alternately each way (photos)"
     )
+    ap.add_argument(
+        "--no-level", action="store_true", help="look for tables on slanted pages as they are (the figures before)"
+    )
     args = ap.parse_args()
+    if args.no_level:
+        import app.features.structure.pipeline as pipeline
+
+        pipeline.find_level = lambda find, lines, candidates, gray: find(lines, candidates, gray)  # type: ignore[assignment]
     docs = generate(args.n, args.seed)
     if args.skew:
         docs = [skewed(d, args.skew if k % 2 else -args.skew) for k, d in enumerate(docs)]
