@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -89,6 +90,17 @@ def test_rendered_pages_keep_every_digit_run_and_latin_code(scored: list[Scored]
         g = by_group(scored)[("rendered", lang, "-")]
         lost = [(s.doc.name, s.missed) for s in scored if s.doc.set == "rendered" and s.doc.lang == lang and s.missed]
         assert g.codes == g.codes_total, lost
+
+
+def test_numbers_standing_alone_are_read(scored: list[Scored]) -> None:
+    """The real line-up sheet numbers its rows 1-9 and 1-40, each number alone in a cell: a box taller than
+    wide, which was read only turned a quarter (as vertical text) and came back as `~`, `N`, `+` (35 of 49
+    read). Each is read standing as well now and the surer reading kept (app/engines/crops.py)."""
+    sheet = next(s for s in scored if s.doc.name == "ko_form_lineup_sheet.jpg")
+    got = Counter(ln.strip() for ln in sheet.text.splitlines())
+    want = Counter([str(i) for i in range(1, 10)] + [str(i) for i in range(1, 41)])
+    missing = want - got
+    assert not missing, f"{sum(missing.values())} of 49 row numbers not read: {sorted(missing)}"
 
 
 def test_rapidocr_public_set(scored: list[Scored]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from app.engines.base import Quad, Recognized, TextDetector, TextRecognizer
 from app.engines.reading_order import order_indices, row_groups
 
-# a crop this much taller than wide is a vertical line: turn it so that it reads left to right
+# a crop this much taller than wide may be a vertical line: it is also read turned (read_either_way_up)
 VERTICAL_RATIO = 1.5
 
 
@@ -52,9 +52,9 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
 def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
     """Perspective-crop the text quad (4 points clockwise from top-left) out of an RGB image.
 
-    The output is upright for horizontal text: width = the longer of the top/bottom edges, height = the
-    longer of the left/right edges. Crops much taller than wide (vertical text) are turned 90° counter-
-    clockwise so the recognizer sees a horizontal line. Returns an empty (0-size) array for a degenerate quad.
+    The output is the quad as it stands on the page: width = the longer of the top/bottom edges, height =
+    the longer of the left/right edges. A crop much taller than wide is left standing: the recognizers read
+    it both ways (:func:`read_either_way_up`). Returns an empty (0-size) array for a degenerate quad.
     """
     pts = np.asarray(quad, dtype=np.float32).reshape(4, 2)
     width = round(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[3] - pts[2])))
@@ -64,10 +64,33 @@ def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
         return np.zeros((0, 0, 3), dtype=np.uint8)
     dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(pts, dst)
-    crop = cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    if height >= VERTICAL_RATIO * width:
-        crop = np.ascontiguousarray(np.rot90(crop))
-    return crop
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def is_tall(crop: np.ndarray) -> bool:
+    return crop.ndim >= 2 and crop.shape[0] >= VERTICAL_RATIO * max(1, crop.shape[1])
+
+
+def read_either_way_up(
+    read: Callable[[Sequence[np.ndarray]], list[Recognized]], crops: Sequence[np.ndarray]
+) -> list[Recognized]:
+    """``read`` (a recognizer's own loop) over ``crops``, each crop much taller than wide read both as it
+    stands and turned a quarter counter-clockwise; the surer reading is kept (the turned one on a tie).
+
+    A tall box is a vertical line (text printed down a spine or a form's margin: turned, it reads left to
+    right) or one or two glyphs standing upright: a receipt's count ``1``, ``4`` or ``0`` is a box about
+    twice as tall as wide. Turning every tall crop, as line recognizers do, read those counts as ``—``,
+    ``=`` or ``>`` at low confidence; upright they read ``1`` at 1.00 (real receipt photos, docs/accuracy.md).
+    """
+    tall = [i for i, c in enumerate(crops) if c.size and is_tall(c)]
+    if not tall:
+        return read(crops)
+    results = read([*crops, *(np.ascontiguousarray(np.rot90(crops[i])) for i in tall)])
+    out = list(results[: len(crops)])
+    for i, turned in zip(tall, results[len(crops) :], strict=True):
+        if turned.confidence >= out[i].confidence:
+            out[i] = turned
+    return out
 
 
 # ---------------------------------------------------------------- empty borders

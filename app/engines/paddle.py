@@ -27,7 +27,7 @@ import numpy as np
 
 from app.engines import openvino
 from app.engines.base import EngineInfo, EngineLoadError, Quad, Recognized
-from app.engines.crops import align_box, content_box, order_quad, to_bgr, union_box
+from app.engines.crops import align_box, content_box, order_quad, read_either_way_up, to_bgr, union_box
 from app.engines.models import ModelRef
 
 NAME = "paddleocr"
@@ -326,6 +326,9 @@ class PaddleTextRecognizer:
         self.info = EngineInfo(name=NAME, backend=backend, device=device, models={"rec": model.name})
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
+        return read_either_way_up(self._recognize, crops)
+
+    def _recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
         results: list[Recognized] = [Recognized("", 0.0)] * len(crops)
         valid = [i for i, c in enumerate(crops) if c.ndim >= 2 and min(c.shape[:2]) >= MIN_CROP_SIDE]
         valid.sort(key=lambda i: crops[i].shape[1] / crops[i].shape[0])

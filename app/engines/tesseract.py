@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from app.engines.base import EngineInfo, EngineLoadError, Recognized
-from app.engines.crops import has_ink
+from app.engines.crops import has_ink, read_either_way_up
 
 TESSDATA_CANDIDATES = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -142,6 +142,9 @@ class TesseractRecognizer:
         return api
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
+        return read_either_way_up(self._recognize, crops)
+
+    def _recognize(self, crops: Sequence[np.ndarray]) -> list[Recognized]:
         out: list[Recognized] = []
         for crop in crops:
             if crop.ndim < 2 or min(crop.shape[:2]) < 2 or not has_ink(crop):

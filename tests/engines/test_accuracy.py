@@ -121,3 +121,51 @@ def test_tesseract_blank_and_tiny_crops(engines: Any) -> None:
     assert rec.recognize([]) == []
     assert engines.recognizer_for("en").recognize([]) == []
     assert engines.detector.detect([]) == []
+
+
+def _receipt_rows() -> tuple[np.ndarray, list[list[str]]]:
+    """Item rows as a receipt prints them: a name, then price, count and amount far apart (a lone count is a
+    box about twice as tall as wide)."""
+    from PIL import Image, ImageDraw
+
+    from tests.render import font
+
+    rows = [["콜라", "2,000", "1", "2,000"], ["새로", "5,500", "4", "22,000"], ["할인", "0", "1", "0"]]
+    img = Image.new("RGB", (900, 90 * len(rows) + 80), "white")
+    draw = ImageDraw.Draw(img)
+    f = font("nanum", 34)
+    for r, row in enumerate(rows):
+        for text, x in zip(row, (60, 330, 560, 720), strict=True):
+            draw.text((x, 50 + 90 * r), text, fill="black", font=f)
+    return np.asarray(img), rows
+
+
+@pytest.mark.parametrize("lang", ["korean", "en"])
+def test_lone_digits_are_read_standing(engines: Any, lang: str) -> None:
+    """A count printed alone (`1`, `4`, `0`) is detected as a box taller than wide. Read only turned a quarter
+    (the vertical-text convention) it came back as `—`, `=` or `>`; every row's cells are read right."""
+    image, rows = _receipt_rows()
+    quads = engines.detector.detect([image])[0]
+    crops = [crop_quad(image, q) for q in quads]
+    assert any(c.shape[0] >= 1.5 * c.shape[1] for c in crops), "the lone digits' boxes should be tall"
+    got = [r.text for r in engines.recognizer_for(lang).recognize(crops)]
+    at = [(float(q[:, 1].mean()), float(q[:, 0].mean()), t) for q, t in zip(quads, got, strict=True)]
+    read = [[t for _, x, t in sorted(at, key=lambda a: a[1]) if abs(_ - (67 + 90 * r)) < 30] for r in range(len(rows))]
+    if lang == "en":
+        rows = [row[1:] for row in rows]  # the general reader writes no Hangul
+        read = [row[1:] for row in read]
+    assert read == rows
+
+
+def test_a_vertical_line_is_still_read_turned(engines: Any) -> None:
+    """Text printed down the page (a spine, a form's margin) is read turned, as before."""
+    from PIL import Image, ImageDraw
+
+    from tests.render import font
+
+    img = Image.new("RGB", (520, 80), "white")
+    ImageDraw.Draw(img).text((20, 16), "TOTAL 12,500", fill="black", font=font("dejavu", 40))
+    down = np.ascontiguousarray(np.rot90(np.asarray(img), k=-1))  # reads top to bottom
+    assert down.shape[0] > 1.5 * down.shape[1]
+    assert engines.recognizer_for("en").recognize([down])[0].text == "TOTAL 12,500"
+    assert engines.recognizer_for("korean").recognize([down])[0].text == "TOTAL 12,500"

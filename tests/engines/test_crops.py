@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from app.engines.crops import (
     order_quad,
     page_text,
     quad_boxes,
+    read_either_way_up,
     union_box,
 )
 from app.engines.reading_order import order_indices, row_groups
@@ -44,10 +47,26 @@ def test_crop_rotated_quad_is_upright() -> None:
     assert abs(crop.shape[1] - 100) <= 1 and abs(crop.shape[0] - 20) <= 1
 
 
-def test_vertical_crop_is_turned() -> None:
+def test_tall_crop_stands_and_is_read_both_ways() -> None:
     img = np.full((300, 100, 3), 255, dtype=np.uint8)
     crop = crop_quad(img, quad(10, 10, 40, 210))
-    assert crop.shape[:2] == (30, 200)
+    assert crop.shape[:2] == (200, 30)  # as it stands on the page
+    seen: list[tuple[int, int]] = []
+
+    def read(crops: Sequence[np.ndarray]) -> list[Recognized]:
+        seen.extend(c.shape[:2] for c in crops)
+        # standing crops read as "1" at 0.9 or 0.3; turned ones as "—" at 0.5
+        return [
+            Recognized("—", 0.5) if c.shape[1] > c.shape[0] else Recognized("1", 0.9 if c[0, 0, 0] else 0.3)
+            for c in crops
+        ]
+
+    wide = np.full((20, 100, 3), 255, dtype=np.uint8)
+    dark = np.zeros((200, 30, 3), dtype=np.uint8)
+    out = read_either_way_up(read, [wide, crop, dark])
+    assert [r.text for r in out] == ["—", "1", "—"]  # the surer reading of each tall crop; a wide one once
+    assert seen == [(20, 100), (200, 30), (200, 30), (30, 200), (30, 200)]
+    assert read_either_way_up(read, []) == []
 
 
 def test_degenerate_quad_and_gray_input() -> None:
