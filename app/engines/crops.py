@@ -71,11 +71,20 @@ def is_tall(crop: np.ndarray) -> bool:
     return crop.ndim >= 2 and crop.shape[0] >= VERTICAL_RATIO * max(1, crop.shape[1])
 
 
+def _square(crop: np.ndarray) -> np.ndarray:
+    """A tall crop widened to a square with its own border: a lone ``1`` padded only on its right to the
+    recognizer's minimum width read at 0.5-0.6 (sometimes as ``r``), centred in paper at 1.00."""
+    h, w = crop.shape[:2]
+    left = (h - w) // 2
+    return cv2.copyMakeBorder(crop, 0, 0, left, h - w - left, cv2.BORDER_REPLICATE)
+
+
 def read_either_way_up(
     read: Callable[[Sequence[np.ndarray]], list[Recognized]], crops: Sequence[np.ndarray]
 ) -> list[Recognized]:
     """``read`` (a recognizer's own loop) over ``crops``, each crop much taller than wide read both as it
-    stands and turned a quarter counter-clockwise; the surer reading is kept (the turned one on a tie).
+    stands (centred on a square of its own paper) and turned a quarter counter-clockwise; the surer reading
+    is kept (the turned one on a tie).
 
     A tall box is a vertical line (text printed down a spine or a form's margin: turned, it reads left to
     right) or one or two glyphs standing upright: a receipt's count ``1``, ``4`` or ``0`` is a box about
@@ -85,7 +94,8 @@ def read_either_way_up(
     tall = [i for i, c in enumerate(crops) if c.size and is_tall(c)]
     if not tall:
         return read(crops)
-    results = read([*crops, *(np.ascontiguousarray(np.rot90(crops[i])) for i in tall)])
+    standing = [_square(c) if k in tall else c for k, c in enumerate(crops)]
+    results = read([*standing, *(np.ascontiguousarray(np.rot90(crops[i])) for i in tall)])
     out = list(results[: len(crops)])
     for i, turned in zip(tall, results[len(crops) :], strict=True):
         if turned.confidence >= out[i].confidence:

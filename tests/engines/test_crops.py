@@ -65,7 +65,7 @@ def test_tall_crop_stands_and_is_read_both_ways() -> None:
     dark = np.zeros((200, 30, 3), dtype=np.uint8)
     out = read_either_way_up(read, [wide, crop, dark])
     assert [r.text for r in out] == ["—", "1", "—"]  # the surer reading of each tall crop; a wide one once
-    assert seen == [(20, 100), (200, 30), (200, 30), (30, 200), (30, 200)]
+    assert seen == [(20, 100), (200, 200), (200, 200), (30, 200), (30, 200)]  # standing: centred on a square
     assert read_either_way_up(read, []) == []
 
 
