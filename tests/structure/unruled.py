@@ -252,13 +252,33 @@ class _Sheet:
             self.draw.line([(x0, y), (x1, y)], fill="black", width=2)
         self.y += self.size
 
-    def table(self, heads: Sequence[str], rows: Sequence[Sequence[str]], *, gap: float, header_rule: bool) -> None:
+    def table(
+        self,
+        heads: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        gap: float,
+        header_rule: bool,
+        names: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         """Columns as wide as their widest text plus ``gap`` (in font sizes), text left-aligned, numbers
         right-aligned (headings like their column, or centred over it), no rules except an optional line
-        under the header."""
+        under the header. With ``names`` (a POS receipt) each row's item name (and an option, if any) is on a
+        line of its own above its numbers line, whose first column holds only the rest of the row's first
+        cell (a product code, or nothing)."""
         cols = len(heads)
         kinds = [_kind(h) for h in heads]
         widths = [max(self.draw.textlength(r[c], font=self.font) for r in [list(heads), *rows]) for c in range(cols)]
+        if names is not None:  # the first column is as wide as what its numbers lines hold
+            rest = [row[0][len(n[0]) :].strip() for row, n in zip(rows, names, strict=True)]
+            rest = [r.removesuffix(n[1]).strip() if n[1] else r for r, n in zip(rest, names, strict=True)]
+            widths[0] = max(
+                [
+                    self.draw.textlength(heads[0], font=self.font),
+                    *(self.draw.textlength(r, font=self.font) for r in rest),
+                ]
+            )
+            rows = [[r, *row[1:]] for r, row in zip(rest, rows, strict=True)]
         space = gap * self.size
         room = self.img.width - 2 * self.margin
         total = sum(widths) + space * (cols - 1)
@@ -271,6 +291,9 @@ class _Sheet:
         centred = self.rng.random() < 0.4  # headings centred over their columns instead of aligned
         for r, row in enumerate([list(heads), *rows]):
             f = self.bold if r == 0 and self.rng.random() < 0.5 else self.font
+            if r and names is not None:
+                self.draw.text((xs[0], self.y), names[r - 1][0], font=f, fill="black")
+                self.y += step
             for c, text in enumerate(row):
                 w = self.draw.textlength(text, font=f)
                 x = xs[c] if kinds[c] == "text" else xs[c] + widths[c] - w
@@ -278,6 +301,9 @@ class _Sheet:
                     x = xs[c] + (widths[c] - w) / 2
                 self.draw.text((x, self.y), text, font=f, fill="black")
             self.y += step
+            if r and names is not None and names[r - 1][1]:
+                self.draw.text((xs[0], self.y), names[r - 1][1], font=f, fill="black")
+                self.y += step
             if r == 0 and header_rule:
                 self.rule(dashed=self.rng.random() < 0.5)
         self.y += self.size
@@ -339,10 +365,32 @@ def _statement(lang: str, rng: random.Random) -> tuple[_Sheet, list[list[str]]]:
     return s, [list(heads), *rows]
 
 
-def _receipt(lang: str, rng: random.Random) -> tuple[_Sheet, list[list[str]]]:
+KO_OPTIONS = ["ICED/포장", "-> 샷추가", "(포장)", "+ 시럽 1", "HOT/매장"]
+EN_OPTIONS = ["+ oat milk", "-> to go", "(large)", "+ extra shot"]
+
+
+def _two_line(heads: Sequence[str], rows: list[list[str]], lang: str) -> list[tuple[str, str]]:
+    """A POS receipt's rows: each item's name on a line of its own, then its numbers line (the first column
+    empty, or a product code on half of the English ones), an option under some items. The rows' first cells
+    become what the table should give: name, code and option together. Drawn from its own generator, so the
+    documents are otherwise those of the same seed."""
+    own = random.Random(f"{heads}{rows}")
+    coded = lang == "en" and own.random() < 0.5
+    names = []
+    for row in rows:
+        option = own.choice(KO_OPTIONS if lang == "ko" else EN_OPTIONS) if own.random() < 0.3 else ""
+        code = f"*{own.randint(10**7, 10**8 - 1)}" if coded else ""
+        names.append((row[0], option))
+        row[0] = " ".join(t for t in (row[0], code, option) if t)
+    return names
+
+
+def _receipt(lang: str, rng: random.Random, two_line: bool = False) -> tuple[_Sheet, list[list[str]]]:
     heads = rng.choice(RECEIPT_COLUMNS[lang])
     rows = _receipt_rows(heads, lang, rng)
-    s = _Sheet(lang, rng.choice([640, 720]), 780 + 50 * len(rows), rng.choice([22, 24]), rng)
+    names = _two_line(heads, rows, lang) if two_line else None
+    height = 780 + (120 if two_line else 50) * len(rows)
+    s = _Sheet(lang, rng.choice([640, 720]), height, rng.choice([22, 24]), rng)
     if lang == "ko":
         s.line(rng.choice(["카페 온기", "행복마트 역삼점", "빵굽는집"]), bold=True, scale=1.4, center=True)
         s.line(f"사업자 {rng.randint(100, 999)}-81-{rng.randint(10000, 99999)}")
@@ -352,7 +400,7 @@ def _receipt(lang: str, rng: random.Random) -> tuple[_Sheet, list[list[str]]]:
         s.line(f"{rng.randint(10, 99)} Main Street")
         s.line(f"11/{rng.randint(1, 28):02d}/2026 {rng.randint(8, 21):02d}:{rng.randint(10, 59)}")
     s.rule(dashed=True)
-    s.table(heads, rows, gap=rng.uniform(0.8, 2.0), header_rule=rng.random() < 0.7)
+    s.table(heads, rows, gap=rng.uniform(0.8, 2.0), header_rule=rng.random() < 0.7, names=names)
     s.rule(dashed=True)
     total = sum(int(r[-1].replace(",", "").replace(".", "")) for r in rows)
     if lang == "ko":
@@ -368,14 +416,15 @@ def _receipt(lang: str, rng: random.Random) -> tuple[_Sheet, list[list[str]]]:
 BUILDERS = {"invoice": _invoice, "statement": _statement, "receipt": _receipt}
 
 
-def generate(n: int = 24, seed: int = 7) -> list[Doc]:
-    """``n`` documents, the kinds and languages in turn, everything else drawn from ``seed``."""
+def generate(n: int = 24, seed: int = 7, *, two_line: bool = False) -> list[Doc]:
+    """``n`` documents, the kinds and languages in turn, everything else drawn from ``seed``; with
+    ``two_line`` the receipts print each item's name on a line of its own (POS receipts)."""
     rng = random.Random(seed)
     docs = []
     for i in range(n):
         kind = KINDS[i % len(KINDS)]
         lang = "ko" if (i // len(KINDS)) % 2 == 0 else "en"
-        sheet, grid = BUILDERS[kind](lang, rng)
+        sheet, grid = _receipt(lang, rng, two_line) if kind == "receipt" else BUILDERS[kind](lang, rng)
         img = _wear(sheet.img, rng) if rng.random() < 0.7 else sheet.img
         docs.append(Doc(f"{kind}-{lang}-{i:02d}", kind, lang, img, [grid], sheet.lines))
     return docs
@@ -480,6 +529,7 @@ def main() -> None:
     ap.add_argument(
         "--skew", type=float, default=0.0, help="turn every page by this many degrees, alternately each way (photos)"
     )
+    ap.add_argument("--two-line", action="store_true", help="receipts with each item's name on a line of its own")
     ap.add_argument(
         "--no-level", action="store_true", help="look for tables on slanted pages as they are (the figures before)"
     )
@@ -488,7 +538,7 @@ def main() -> None:
         import app.features.structure.pipeline as pipeline
 
         pipeline.find_level = lambda find, lines, candidates, gray: find(lines, candidates, gray)  # type: ignore[assignment]
-    docs = generate(args.n, args.seed)
+    docs = generate(args.n, args.seed, two_line=args.two_line)
     if args.skew:
         docs = [skewed(d, args.skew if k % 2 else -args.skew) for k, d in enumerate(docs)]
     if args.save:

@@ -31,7 +31,7 @@ import numpy as np
 from app.features.ocr.types import Line
 from app.features.ocr.words import Word, line_words
 from app.features.structure.blocks import box_union, median_height, row_groups
-from app.features.structure.text_tables import MIN_COLUMNS, MIN_ROWS, headings, is_number
+from app.features.structure.text_tables import HEADINGS, MIN_COLUMNS, MIN_ROWS, heading_key, headings, is_number
 from app.features.structure.types import CellResult, TableResult
 
 METHOD = "text_alignment"
@@ -42,6 +42,10 @@ FIT_TOLERANCE = 0.5  # a new row's cell is on its column's edge within this many
 MIN_ALIGNED = 0.8  # share of the body cells that must sit in aligned columns
 MAX_HEADING_WORDS = 3
 COLUMN_GAP = 0.6  # neighbouring cells of a row are at least this many line heights apart
+NAME_GAP = 0.3  # ... a name and the amount after it at least a space
+FAR = (
+    1.5  # a line starting this many line heights beyond the last column (or ending before the first) is not the table's
+)
 
 
 @dataclass(slots=True)
@@ -79,7 +83,7 @@ def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
             cols.append(_Span(head, part[0].x0, part[-1].x1))
             k += n
         return cols
-    chunks = _chunks(words, h)
+    chunks = [part for c in _chunks(words, h) for part in _known_apart(c, words)]
     if len(chunks) < MIN_COLUMNS:
         return None
     if any(is_number(t) for c in chunks for t in c.text.split()):
@@ -87,6 +91,16 @@ def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
     if any(len(c.text.split()) > MAX_HEADING_WORDS for c in chunks):
         return None
     return chunks
+
+
+def _known_apart(chunk: _Span, words: Sequence[Word]) -> list[_Span]:
+    """A group of words that are each a heading of the vocabulary (``단가 수량`` printed close) as one column
+    per heading."""
+    parts = chunk.text.split()
+    if len(parts) < 2 or any(heading_key(p) not in HEADINGS for p in parts):
+        return [chunk]
+    inside = [w for w in words if w.x0 >= chunk.x0 and w.x1 <= chunk.x1]
+    return [_Span(w.text, w.x0, w.x1) for w in inside] if len(inside) == len(parts) else [chunk]
 
 
 def _bands(cols: Sequence[_Span]) -> list[float]:
@@ -129,9 +143,17 @@ def _aligned_share(body: Sequence[Sequence[Sequence[Word]]], h: float) -> float:
 
 def _apart(cells: Sequence[Sequence[Word]], h: float) -> bool:
     """Whether a row's filled cells leave room between them: table columns do, while a sentence or a row
-    that flows (single spaces between the values) changes column at a space."""
+    that flows (single spaces between the values) changes column at a space. A long item name may run up to
+    its price (``골뱅이 비빔면 12,000``): a word followed by an amount needs only a space."""
     filled = [c for c in cells if c]
-    return all(b[0].x0 - a[-1].x1 >= COLUMN_GAP * h for a, b in itertools.pairwise(filled))
+    return all(
+        b[0].x0 - a[-1].x1 >= (NAME_GAP if _amount(b) and not _amount(a) else COLUMN_GAP) * h
+        for a, b in itertools.pairwise(filled)
+    )
+
+
+def _amount(cell: Sequence[Word]) -> bool:
+    return len(cell) == 1 and is_number(cell[0].text) and any(ch in cell[0].text for ch in ",.")
 
 
 def _edges(cell: Sequence[Word]) -> tuple[float, float, float]:
@@ -173,6 +195,91 @@ def _fits(
     return True
 
 
+def _row_cells(
+    ws: Sequence[Word], cols: Sequence[_Span], body: Sequence[Sequence[Sequence[Word]]], h: float, named: bool
+) -> list[list[Word]] | None:
+    """The row's words per column when the row is one of the table's (a number, two or more columns filled,
+    cells apart and on their columns' edges), else None. Under a name line (``named``) one number off the
+    first column is enough: the name is the row's other cell."""
+    cells = assign(ws, cols, h)
+    if (
+        cells is None
+        or sum(1 for c in cells if c) < (1 if named and not cells[0] else 2)
+        or not any(is_number(w.text) for w in ws)
+        or not _apart(cells, h)
+        or not _fits(cells, cols, body, h)
+    ):
+        return None
+    return cells
+
+
+def _name_line(ws: Sequence[Word], cols: Sequence[_Span], body: Sequence[Sequence[Sequence[Word]]], h: float) -> bool:
+    """A line of words without a column gap, starting on the first column's left edge: an item's name printed
+    on a line of its own (its price, count and amount on the next line), or an option under an item
+    (``ICED/포장``, ``+ 시럽 1``)."""
+    if not ws or any(b.x0 - a.x1 >= COLUMN_GAP * h for a, b in itertools.pairwise(ws)):
+        return False
+    firsts = [row[0][0].x0 for row in body if row[0]]
+    if not firsts:  # the first row: under the heading, which may be centred over the column
+        return ws[0].x0 <= cols[0].x0 + FIT_TOLERANCE * h and ws[-1].x1 > cols[0].x0
+    return abs(ws[0].x0 - float(np.median(firsts))) <= FIT_TOLERANCE * h
+
+
+def _body(
+    words: Sequence[Sequence[Word]],
+    whole: Sequence[bool],
+    gaps: Sequence[float],
+    start: int,
+    cols: Sequence[_Span],
+    h: float,
+) -> tuple[list[list[list[Word]]], list[list[int]]]:
+    """The table rows under the header at ``start - 1``: each row's words per column and the page rows it
+    spans. Receipts print an item on two lines (its name, then price, count and amount with the first column
+    empty or holding a product code) and options on lines of their own. A name line goes with the row under
+    it when that row's first column is empty, or holds a code as the table's first item's did; else it is the
+    row above's (an option, ``ICED/포장``). After the last row, one such line is an option of it when the table's
+    items are on two lines; other lines there are not the table's. A row that lost words to text beyond the
+    columns (``whole`` false: a total whose amount is pushed to the margin) is never a name line."""
+    body: list[list[list[Word]]] = []
+    spans: list[list[int]] = []
+    names: list[int] = []  # pending name lines (page rows)
+    coded = False  # the first item is a name line over a line with a code in the first column
+    k = start
+    while k < len(words) and gaps[k] <= ROW_GAP * h:
+        if not words[k]:  # only text beside the table on this row (a menu board behind a receipt)
+            k += 1
+            continue
+        cells = _row_cells(words[k], cols, body, h, bool(names))
+        if cells is None:
+            if len(names) < 2 and whole[k] and _name_line(words[k], cols, body, h):
+                names.append(k)
+                k += 1
+                continue
+            break
+        span = [k]
+        if names:
+            filled = bool(cells[0])  # the numbers line has its first column: a product code
+            coded = coded or (filled and not body)
+            if filled and not coded:
+                body[-1][0].extend(w for j in names for w in words[j])  # options of the row above
+                spans[-1].extend(names)
+            else:
+                own = names[-1:] if body else names  # the item's name: the last line (both at the top)
+                if body and len(names) > 1:
+                    body[-1][0].extend(w for j in names[:-1] for w in words[j])
+                    spans[-1].extend(names[:-1])
+                cells[0] = [*(w for j in own for w in words[j]), *cells[0]]
+                span = [*own, k]
+            names = []
+        spans.append(span)
+        body.append(cells)
+        k += 1
+    if len(names) == 1 and spans and len(spans[-1]) > 1:  # an option under the last item, itself on two lines
+        body[-1][0].extend(words[names[0]])
+        spans[-1].append(names[0])
+    return body, spans
+
+
 def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarray | None) -> list[FoundTable]:
     """Tables among the page lines ``candidates`` (indices into ``lines``), top to bottom."""
     sub = [lines[i] for i in candidates]
@@ -185,6 +292,7 @@ def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarr
     ]
     tops = [min(sub[j].bbox[1] for j in row) for row in rows]
     bottoms = [max(sub[j].bbox[3] for j in row) for row in rows]
+    gaps = [0.0, *(tops[k] - bottoms[k - 1] for k in range(1, len(rows)))]
     found: list[FoundTable] = []
     i = 0
     while i < len(rows):
@@ -192,28 +300,29 @@ def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarr
         if cols is None:
             i += 1
             continue
-        body: list[list[list[Word]]] = []
-        k = i + 1
-        while k < len(rows) and tops[k] - bottoms[k - 1] <= ROW_GAP * h:
-            cells = assign(words[k], cols, h)
-            if (
-                cells is None
-                or sum(1 for c in cells if c) < 2
-                or not any(is_number(w.text) for w in words[k])
-                or not _apart(cells, h)
-                or not _fits(cells, cols, body, h)
-            ):
-                break
-            body.append(cells)
-            k += 1
+        # lines wholly beyond the columns are not the table's (text beside it, a menu behind a receipt)
+        far = {
+            c for c in candidates if lines[c].bbox[0] > cols[-1].x1 + FAR * h or lines[c].bbox[2] < cols[0].x0 - FAR * h
+        }
+        inside = [[w for w in ws if w.line not in far] for ws in words]
+        whole = [len(a) == len(b) for a, b in zip(inside, words, strict=True)]
+        body, spans = _body(inside, whole, gaps, i + 1, cols, h)
         while len(body) > MIN_ROWS and _aligned_share(body, h) < MIN_ALIGNED:
             body.pop()  # rows that drift off the columns at the end are not the table's
+            spans.pop()
         if len(body) < MIN_ROWS or _aligned_share(body, h) < MIN_ALIGNED:
             i += 1
             continue
-        k = i + 1 + len(body)
-        found.append(_table(rows[i:k], sub, candidates, cols, body))
-        i = k
+        found.append(
+            _table(
+                [rows[i], *([j for k in span for j in rows[k] if candidates[j] not in far] for span in spans)],
+                sub,
+                candidates,
+                cols,
+                body,
+            )
+        )
+        i = max(spans[-1]) + 1
     return found
 
 
