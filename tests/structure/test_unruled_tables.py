@@ -320,13 +320,19 @@ def test_a_page_s_slant_is_the_median_slope_of_its_wide_lines() -> None:
 
 
 @pytest.mark.slow
-def test_the_seeded_invoices_and_receipts_item_rows_are_extraction_line_items(structure_server: ThreadServer) -> None:
-    """/extraction with the invoice or receipt template lists the item table's rows (no totals)."""
+@pytest.mark.parametrize("degrees", [0.0, 3.0])
+def test_the_seeded_invoices_and_receipts_item_rows_are_extraction_line_items(
+    structure_server: ThreadServer, degrees: float
+) -> None:
+    """/extraction with the invoice or receipt template lists the item table's rows (no totals), on pages
+    photographed at a slant too (3 degrees: 48 % of rows on 30 documents of seed 7 before the slant pass ran
+    for /extraction, 100 % after: docs/extraction.md)."""
     import httpx
 
     from tests.structure.conftest import H as AUTH
 
     docs = [d for d in generate(12, seed=101) if d.kind in ("invoice", "receipt")]
+    docs = [skewed(d, degrees if k % 2 else -degrees) for k, d in enumerate(docs)] if degrees else docs
     right = total = 0
     for doc in docs:
         r = httpx.post(

@@ -17,11 +17,13 @@ from app.features.extraction.amounts import normalize_amount
 from app.features.ocr.types import DocumentResult, Line
 from app.features.structure.aligned_tables import find_tables
 from app.features.structure.blocks import box_union
+from app.features.structure.skew import find_level
 from app.features.structure.text_tables import heading_key, split_text_tables
 from app.features.structure.types import Block, TableResult
 
 ROLES = {
-    "description": {"품목", "품명", "품목명", "상품명", "내역", "내용", "항목", "적요", "거래내용", "item", "items",
+    "description": {"품목", "품명", "품목명", "상품명", "메뉴명", "메뉴", "상품", "도서명", "내역", "내용", "항목", "적요",
+                    "거래내용", "item", "items",
                     "description", "product", "service", "details"},
     "quantity": {"수량", "qty", "quantity", "units", "hours"},
     "unit_price": {"단가", "판매가", "가격", "unitprice", "price", "rate"},
@@ -29,7 +31,8 @@ ROLES = {
     "tax": {"세액", "부가세", "tax", "vat"},
 }  # fmt: skip
 _TOTALS = re.compile(
-    r"^(총\s*)?(합\s*계|소\s*계|공급가액\s*합계|부가가치세|부가세|세액|받은\s*금액|total|subtotal|tax|vat|amount due)\b",
+    r"^(총\s*)?(합\s*계|소\s*계|공급가액\s*합계|부가가치세|부가세|세액|받은\s*금액|받을\s*금액|결제\s*금액|total|subtotal|tax|vat"
+    r"|amount due)\b",
     re.I,
 )
 _QUANTITY = re.compile(r"^\d+(\.\d+)?")
@@ -56,7 +59,7 @@ def _roles(heads: list[str]) -> dict[int, str]:
 
 
 def _tables(lines: list[Line]) -> list[TableResult]:
-    found = find_tables(lines, list(range(len(lines))), None)
+    found = find_level(find_tables, lines, list(range(len(lines))), None)  # a slanted photo: turned level
     tables = [f.table for f in found]
     taken = {i for f in found for i in f.lines}
     rest = [ln for i, ln in enumerate(lines) if i not in taken]

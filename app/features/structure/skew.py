@@ -49,12 +49,26 @@ def _envelope(m: np.ndarray, bbox: Sequence[float]) -> list[float]:
     return [float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())]
 
 
-def turned(lines: Sequence[Line], gray: np.ndarray, degrees: float) -> tuple[list[Line], np.ndarray, np.ndarray]:
+def turned(
+    lines: Sequence[Line], gray: np.ndarray | None, degrees: float
+) -> tuple[list[Line], np.ndarray | None, np.ndarray]:
     """The lines and the grey page turned by ``degrees`` about the page's centre (cv2's sense: positive is
-    anticlockwise on screen), and the affine map that takes the turned page back."""
-    h, w = gray.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
-    page = np.asarray(cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255.0,)))
+    anticlockwise on screen), and the affine map that takes the turned page back. Without a page (/extraction
+    reads lines only) the lines turn about their own centre."""
+    if gray is not None:
+        h, w = gray.shape[:2]
+        centre = (w / 2.0, h / 2.0)
+    else:
+        centre = (
+            float(np.mean([(ln.bbox[0] + ln.bbox[2]) / 2 for ln in lines])),
+            float(np.mean([(ln.bbox[1] + ln.bbox[3]) / 2 for ln in lines])),
+        )
+    m = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+    page = (
+        None
+        if gray is None
+        else np.asarray(cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255.0,)))
+    )
     out = []
     for ln in lines:
         quad = _turn_points(m, ln.box)
@@ -71,8 +85,8 @@ def find_level(
     gray: np.ndarray | None,
 ) -> list[FoundTable]:
     """``find`` (aligned_tables.find_tables) on the page as it is, or turned level when it is slanted."""
-    skew = page_skew(lines) if gray is not None else 0.0
-    if gray is None or not (MIN_SKEW <= abs(skew) <= MAX_SKEW):
+    skew = page_skew(lines)
+    if not (MIN_SKEW <= abs(skew) <= MAX_SKEW):
         return find(lines, candidates, gray)
     level, page, back = turned(lines, gray, skew)
     found = find(level, candidates, page)
