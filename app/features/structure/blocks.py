@@ -178,7 +178,7 @@ def group_lines(lines: Sequence[Line], idx: Sequence[int]) -> list[list[int]]:
     return groups
 
 
-def pair_columns(lines: Sequence[Line], groups: list[list[int]]) -> list[list[int]]:
+def pair_columns(lines: Sequence[Line], groups: list[list[int]], slope: float = 0.0) -> list[list[int]]:
     """Groups side by side on the same rows are one block: a receipt's labels and its amounts, a form's
     keys and values (``합계:`` left, ``16,000 원`` right) came out as two paragraphs, every label apart from
     its value. A group joins the one on its left when most of its lines share a row with a line there and it
@@ -198,7 +198,10 @@ def pair_columns(lines: Sequence[Line], groups: list[list[int]]) -> list[list[in
                 figures = sum(1 for j in b if any(c.isdigit() for c in lines[j].text))
                 if not (eb[2] - eb[0] <= 0.6 * (ea[2] - ea[0]) or figures >= 0.6 * len(b)):
                     continue
-                shared = sum(1 for j in b if any(_same_row(lines[i].bbox, lines[j].bbox) for i in a))
+                shared = max(
+                    sum(1 for j in b if any(_same_row(lines[i].bbox, lines[j].bbox, k) for i in a))
+                    for k in {0.0, slope}  # along the page's slant, or level where the paper curves back
+                )
                 if shared >= 0.6 * len(b) and (len(b) >= 2 or len(a) == 1):
                     a.extend(b)
                     b.clear()
@@ -216,8 +219,11 @@ def _prose(lines: Sequence[Line], group: Sequence[int]) -> bool:
     return full >= 0.6 * len(group)
 
 
-def _same_row(p: Sequence[float], q: Sequence[float]) -> bool:
-    overlap = min(p[3], q[3]) - max(p[1], q[1])
+def _same_row(p: Sequence[float], q: Sequence[float], slope: float = 0.0) -> bool:
+    """Whether two boxes share a row: their heights overlap by half, ``q`` moved along the page's slope to
+    ``p``'s centre."""
+    dy = slope * ((q[0] + q[2]) - (p[0] + p[2])) / 2
+    overlap = min(p[3], q[3] - dy) - max(p[1], q[1] - dy)
     return overlap >= 0.5 * min(p[3] - p[1], q[3] - q[1])
 
 
@@ -316,7 +322,7 @@ def merge_lists(blocks: list[Block]) -> list[Block]:
                     1, len(prev.lines) + len(b.lines)
                 )
                 merged = prev.lines + b.lines
-                prev.lines = [merged[i] for i in line_rows(merged)]
+                prev.lines = [merged[i] for i in line_rows(merged, prev.slope)]
                 prev.bbox = box_union([prev.bbox, b.bbox])
                 prev.score = max(prev.score, b.score)
                 continue
@@ -324,21 +330,40 @@ def merge_lists(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def line_rows(lines: Sequence[Line]) -> list[int]:
+def line_rows(lines: Sequence[Line], slope: float = 0.0) -> list[int]:
     """The lines' indices in reading order: row by row, left to right."""
-    return [i for row in row_groups(lines) for i in row]
+    return [i for row in row_groups(lines, slope) for i in row]
 
 
-def row_groups(lines: Sequence[Line]) -> list[list[int]]:
-    """The lines' indices grouped into rows (vertical centres within half a line height), top to bottom,
-    each row left to right."""
+def row_slope(lines: Sequence[Line], slope: float) -> float:
+    """The slope a block's rows follow: the page's (``slope``) when it leaves fewer lines alone on their row
+    than level rows do, else 0. A photo's paper curves: the page's median slant puts a receipt's labels
+    beside their values in one part of it and a row off in another (kept level there)."""
+    if not slope:
+        return 0.0
+
+    def alone(k: float) -> int:
+        return sum(1 for row in row_groups(lines, k) if len(row) == 1)
+
+    return slope if alone(slope) < alone(0.0) else 0.0
+
+
+def _level_y(b: Sequence[float], slope: float) -> float:
+    """The vertical centre of a box where its row crosses x = 0, on a page whose rows climb by ``slope``
+    (dy/dx, positive: they fall to the right; skew.page_slope)."""
+    return (b[1] + b[3]) / 2 - slope * (b[0] + b[2]) / 2
+
+
+def row_groups(lines: Sequence[Line], slope: float = 0.0) -> list[list[int]]:
+    """The lines' indices grouped into rows (vertical centres within half a line height, measured along the
+    page's ``slope``), top to bottom, each row left to right."""
     h = median_height(lines)
-    idx = sorted(range(len(lines)), key=lambda i: (lines[i].bbox[1] + lines[i].bbox[3]) / 2)
+    idx = sorted(range(len(lines)), key=lambda i: _level_y(lines[i].bbox, slope))
     rows: list[list[int]] = []
     for i in idx:
-        cy = (lines[i].bbox[1] + lines[i].bbox[3]) / 2
+        cy = _level_y(lines[i].bbox, slope)
         if rows:
-            ry = median((lines[j].bbox[1] + lines[j].bbox[3]) / 2 for j in rows[-1])
+            ry = median(_level_y(lines[j].bbox, slope) for j in rows[-1])
             if abs(cy - ry) <= 0.5 * h:
                 rows[-1].append(i)
                 continue

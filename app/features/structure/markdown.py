@@ -130,17 +130,21 @@ def text_lines(lines: Sequence[str], widths: Sequence[float] | None = None, meas
     return "  \n".join(escape_text(t) for t, _ in kept)
 
 
-def visual_rows(texts: Sequence[str], boxes: Sequence[Sequence[float]]) -> tuple[list[str], list[float]]:
+def visual_rows(
+    texts: Sequence[str], boxes: Sequence[Sequence[float]], slope: float = 0.0
+) -> tuple[list[str], list[float]]:
     """A block's lines (in reading order: row by row, left to right) as the rows a reader sees: lines next to
     each other on one row (a label and its amount) are one Markdown line, separated by a space. Returns the
     rows' texts and widths: a one-piece row's width; a row of several pieces counts 0, since pieces apart
-    are never a wrapped line of prose (text_lines keeps such rows as lines)."""
+    are never a wrapped line of prose (text_lines keeps such rows as lines). On a slanted page (``slope``)
+    a line is moved along the rows' slope before its height is compared with the row's."""
     rows: list[tuple[list[str], list[float]]] = []
     for text, box in zip(texts, boxes, strict=True):
         b = [float(v) for v in box]
         if rows:
             last = rows[-1][1]
-            overlap = min(b[3], last[3]) - max(b[1], last[1])
+            dy = slope * ((b[0] + b[2]) - (last[0] + last[2])) / 2
+            overlap = min(b[3] - dy, last[3]) - max(b[1] - dy, last[1])
             if b[0] >= last[2] - 2 and overlap >= 0.5 * min(b[3] - b[1], last[3] - last[1]):
                 rows[-1][0].append(text)
                 rows[-1] = (rows[-1][0], [last[0], min(last[1], b[1]), b[2], max(last[3], b[3])])
@@ -189,7 +193,7 @@ def block_markdown(block: _BlockLike, *, title_level: int = 2) -> str:
         return f"$$ {inside} $$" if inside else ""
     boxes = [getattr(ln, "bbox", None) for ln in getattr(block, "lines", None) or []]
     if block.line_texts and boxes and all(b is not None and len(b) == 4 for b in boxes):
-        texts, widths = visual_rows(block.line_texts, boxes)  # type: ignore[arg-type]
+        texts, widths = visual_rows(block.line_texts, boxes, float(getattr(block, "slope", 0.0) or 0.0))  # type: ignore[arg-type]
         return text_lines(texts, widths, float(getattr(block, "measure", 0.0) or 0.0))
     return escape_text(paragraph(block.line_texts or block.text.splitlines()))
 

@@ -59,9 +59,10 @@ from app.features.structure.blocks import (
     on_grid,
     pair_columns,
     retype,
+    row_slope,
 )
 from app.features.structure.order import order_page_blocks
-from app.features.structure.skew import find_level
+from app.features.structure.skew import find_level, page_slope
 from app.features.structure.tables import table_block
 from app.features.structure.text_tables import split_text_tables
 from app.features.structure.types import Block, StructurePage, StructureResult
@@ -110,14 +111,15 @@ async def _structure_page(
                 box_union([bbox, *(ln.bbox for ln in rl)]) if r.type == "table" else box_union([ln.bbox for ln in rl])
             )
         blocks.append(Block(r.type, r.label, [float(v) for v in bbox], r.score, rl))
-    for g in pair_columns(lines, group_lines(lines, loose)):
+    slope = page_slope(lines)  # rows of a slanted photo climb or fall across the page
+    for g in pair_columns(lines, group_lines(lines, loose), slope):
         gl = [lines[i] for i in g]
         blocks.append(Block("text", "lines", box_union([ln.bbox for ln in gl]), 0.0, gl))
     # lines inside a block in reading order (rows, left to right)
     for b in blocks:
         if b.type != "table" and len(b.lines) > 1:
-            order = line_rows(b.lines)
-            b.lines = [b.lines[i] for i in order]
+            b.slope = row_slope(b.lines, slope)
+            b.lines = [b.lines[i] for i in line_rows(b.lines, b.slope)]
     # tables
     t = time.perf_counter()
     tables = [b for b in blocks if b.type == "table" and b.table is None]

@@ -38,6 +38,13 @@ def page_skew(lines: Sequence[Line]) -> float:
     return float(median(slopes)) if len(slopes) >= 3 else 0.0
 
 
+def page_slope(lines: Sequence[Line]) -> float:
+    """The rows' rise per pixel across the page (dy/dx) when it is slanted enough to matter, else 0: what
+    the row grouping of text blocks follows (blocks.row_groups)."""
+    skew = page_skew(lines)
+    return math.tan(math.radians(skew)) if MIN_SKEW <= abs(skew) <= MAX_SKEW else 0.0
+
+
 def _turn_points(m: np.ndarray, points: Sequence[Sequence[float]]) -> np.ndarray:
     pts = np.asarray(points, dtype=np.float64)
     return pts @ m[:, :2].T + m[:, 2]

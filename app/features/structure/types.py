@@ -80,6 +80,7 @@ class Block:
     table: TableResult | None = None
     size: float = 0.0  # median glyph (ink) height of the block's lines, px: the font size, roughly
     measure: float = 0.0  # the width a full line of text has in this block's column (wrapped prose fills it)
+    slope: float = 0.0  # how the page's rows climb (dy/dx) on a slanted photo (skew.page_slope)
 
     @property
     def line_texts(self) -> list[str]:
