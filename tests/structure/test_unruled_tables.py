@@ -161,6 +161,22 @@ def test_text_beside_the_columns_is_not_the_tables_and_close_headings_are_apart(
     assert not {i for i, ln in enumerate(lines) if ln.text in ("복회", "꽃게")} & set(found.lines)
 
 
+def test_a_letter_spaced_header_over_one_item_is_a_table() -> None:
+    """A small receipt's header as read: `도 서 명 I 판매가 !수량 금 액` (spaced syllables, a rule read `I`, a
+    mark glued to a heading); its one item, a title over its code line, is a table of one row. One row under
+    a header of unknown words is not."""
+    words = [("도", 100, 114), ("서", 124, 138), ("명", 148, 162), ("I", 200, 204), ("판매가", 400, 460),
+             ("!수량", 540, 620), ("금", 760, 774), ("액", 806, 820)]  # fmt: skip
+    item = [_box("강성태 영단어 어원편", 100, 145, 330), *_numbers(190, "16,000", "1", "16,000", "9788974572884")]
+    (grid,) = _grid(_row(100, *words) + item)
+    assert grid == [
+        ["도서명", "판매가", "수량", "금액"],
+        ["강성태 영단어 어원편 9788974572884", "16,000", "1", "16,000"],
+    ]
+    unknown = _row(100, ("Posted", 100, 190), ("Memo", 300, 370), ("Out", 560, 610), ("Left", 760, 820))
+    assert _grid(unknown + item) == []
+
+
 def test_words_are_placed_on_the_ink_of_a_line_that_spans_columns() -> None:
     img = Image.new("L", (900, 60), 255)
     draw = ImageDraw.Draw(img)
@@ -278,12 +294,13 @@ def test_pos_receipts_with_each_item_named_on_its_own_line_come_back_as_tables(s
 
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real-dev"
-# item rows as printed on three real receipt photos (looked at while building: development figures)
+# item rows as printed on four real receipt photos (looked at while building: development figures)
 REAL_ROWS = {
     "ko_receipt_pub_dark_photo.jpg": [["새로", "5,500", "4", "22,000"], ["제철 생선 매운탕", "28,000", "1", "28,000"],
                                       ["골뱅이 비빔면", "12,000", "1", "12,000"], ["콜라", "2,000", "1", "2,000"]],
     "ko_receipt_seafood_over_menu_photo.jpg": [["*모듬조개", "36,000", "1", "36,000"], ["칼국수 (포장)", "1,500", "1", "1,500"]],
     "ko_receipt_cafe_crumpled_photo.jpg": [["(아메리카노) 다크 먼데이킬러 ICED/캐리어 포장 X", "2,900", "2", "5,800"]],
+    "ko_receipt_bookstore_lowres.jpg": [["강성태 영단어 어원편 9788974572884", "16,000", "1", "16,000"]],
 }  # fmt: skip
 
 
@@ -291,7 +308,7 @@ REAL_ROWS = {
 @pytest.mark.parametrize("name", list(REAL_ROWS))
 def test_item_tables_of_real_receipt_photos(structure_server: ThreadServer, name: str) -> None:
     """Phone photos of receipts: curved, slanted, an item's name on its own line, a menu board behind one,
-    lone counts. Their item rows come back as table rows, each cell right (none of them gave these rows
+    lone counts, a 450 px receipt's letter-spaced header over its one item. Their item rows come back as table rows, each cell right (none of them gave these rows
     before: the pub's counts read `= = — ㅡ~`, the seafood table broke on the menu's words, the cafe's
     item was two lines)."""
     r = post_structure(structure_server, (REAL / name).read_bytes(), name=name, mime="image/jpeg", lang="korean")

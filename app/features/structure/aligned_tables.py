@@ -83,7 +83,10 @@ def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
             cols.append(_Span(head, part[0].x0, part[-1].x1))
             k += n
         return cols
-    chunks = [part for c in _chunks(words, h) for part in _known_apart(c, words)]
+    spaced = _vocabulary_columns(words)
+    if spaced is not None:
+        return spaced
+    chunks = _spaced_apart([part for c in _chunks(words, h) for part in _known_apart(c, words)])
     if len(chunks) < MIN_COLUMNS:
         return None
     if any(is_number(t) for c in chunks for t in c.text.split()):
@@ -91,6 +94,48 @@ def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
     if any(len(c.text.split()) > MAX_HEADING_WORDS for c in chunks):
         return None
     return chunks
+
+
+SEPARATORS = {"|", "I", "l", "!", "¦", ":"}  # a printed column rule as the reader renders it
+_EDGE = "|!¦:[]()"
+
+
+def _vocabulary_columns(words: Sequence[Word]) -> list[_Span] | None:
+    """A header row of vocabulary headings as a worn or small receipt prints and the reader renders it: its
+    syllables spaced (``도 서 명``, ``금  액``), a rule between two read as ``I`` or ``|``, a mark glued to a
+    heading (``!수량``). None unless every word is part of a heading or a rule."""
+    out: list[_Span] = []
+    k = 0
+    while k < len(words):
+        if words[k].text in SEPARATORS:
+            k += 1
+            continue
+        for n in (3, 2, 1):
+            part = words[k : k + n]
+            if len(part) < n or (n > 1 and any(len(w.text) > 2 for w in part)):
+                continue
+            text = "".join(w.text for w in part).strip(_EDGE)
+            if heading_key(text) in HEADINGS:
+                out.append(_Span(text, part[0].x0, part[-1].x1))
+                k += n
+                break
+        else:
+            return None
+    return out if len(out) >= MIN_COLUMNS else None
+
+
+def _spaced_apart(chunks: list[_Span]) -> list[_Span]:
+    """Headings as receipts letter-space them: ``금  액`` read as two groups is one heading when the two make
+    one of the vocabulary; a lone rule between headings (``도서명 | 판매가``, read ``I``) is no column."""
+    out: list[_Span] = []
+    for c in chunks:
+        if c.text in SEPARATORS:
+            continue
+        if out and heading_key(out[-1].text + c.text) in HEADINGS and len(heading_key(out[-1].text)) <= 2:
+            out[-1] = _Span(f"{out[-1].text} {c.text}", out[-1].x0, c.x1)
+            continue
+        out.append(c)
+    return out
 
 
 def _known_apart(chunk: _Span, words: Sequence[Word]) -> list[_Span]:
@@ -280,6 +325,15 @@ def _body(
     return body, spans
 
 
+def _one_item(body: Sequence[Sequence[Sequence[Word]]], header: Sequence[Word]) -> bool:
+    """A receipt of one item: a header of vocabulary headings over one row that fills three columns or more."""
+    return (
+        len(body) == 1
+        and sum(1 for c in body[0] if c) >= MIN_COLUMNS
+        and (headings(" ".join(w.text for w in header)) is not None or _vocabulary_columns(header) is not None)
+    )
+
+
 def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarray | None) -> list[FoundTable]:
     """Tables among the page lines ``candidates`` (indices into ``lines``), top to bottom."""
     sub = [lines[i] for i in candidates]
@@ -310,7 +364,7 @@ def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarr
         while len(body) > MIN_ROWS and _aligned_share(body, h) < MIN_ALIGNED:
             body.pop()  # rows that drift off the columns at the end are not the table's
             spans.pop()
-        if len(body) < MIN_ROWS or _aligned_share(body, h) < MIN_ALIGNED:
+        if (len(body) < MIN_ROWS and not _one_item(body, words[i])) or _aligned_share(body, h) < MIN_ALIGNED:
             i += 1
             continue
         found.append(
