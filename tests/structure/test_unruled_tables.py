@@ -119,6 +119,9 @@ def test_an_item_named_on_a_line_of_its_own_is_one_row_with_its_numbers_and_opti
         ["대물 회&해산물 한판 소 2인(55,000)", "0", "1", "55,000"],
         ["제철 생선 매운탕 + 시럽 1", "28,000", "1", "28,000"],
     ]
+    remark = [ln for ln in lines if ln.text != "+ 시럽 1"] + [_box("감사합니다", 100, 450, 230)]  # further down
+    (grid,) = _grid(remark)
+    assert grid[-1] == ["제철 생선 매운탕", "28,000", "1", "28,000"]
 
 
 def test_a_name_over_a_code_line_is_one_row_and_a_line_after_the_table_is_not_its() -> None:

@@ -319,7 +319,14 @@ def _body(
         spans.append(span)
         body.append(cells)
         k += 1
-    if len(names) == 1 and spans and len(spans[-1]) > 1:  # an option under the last item, itself on two lines
+    # an option under the last item, itself on two lines, as close under it as its numbers were to its name
+    # (a closing remark further down is not)
+    if (
+        len(names) == 1
+        and spans
+        and len(spans[-1]) > 1
+        and gaps[names[0]] <= max(gaps[j] for j in spans[-1][1:]) + 0.5 * h
+    ):
         body[-1][0].extend(words[names[0]])
         spans[-1].append(names[0])
     return body, spans
