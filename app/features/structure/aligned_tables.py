@@ -74,18 +74,9 @@ def _chunks(words: Sequence[Word], h: float) -> list[_Span]:
 
 def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
     """The columns a header row names, or None when the row is not a header."""
-    heads = headings(" ".join(w.text for w in words))
-    if heads is not None:
-        cols, k = [], 0
-        for head in heads:
-            n = len(head.split())
-            part = words[k : k + n]
-            cols.append(_Span(head, part[0].x0, part[-1].x1))
-            k += n
-        return cols
-    spaced = _vocabulary_columns(words)
-    if spaced is not None:
-        return spaced
+    known = _vocabulary_header(words)
+    if known is not None:
+        return known
     chunks = _spaced_apart([part for c in _chunks(words, h) for part in _known_apart(c, words)])
     if len(chunks) < MIN_COLUMNS:
         return None
@@ -98,6 +89,21 @@ def header_columns(words: Sequence[Word], h: float) -> list[_Span] | None:
 
 SEPARATORS = {"|", "I", "l", "!", "¦", ":"}  # a printed column rule as the reader renders it
 _EDGE = "|!¦:[]()"
+
+
+def _vocabulary_header(words: Sequence[Word]) -> list[_Span] | None:
+    """The columns of a header row made of vocabulary headings only (as printed, or letter-spaced and read
+    with marks), else None."""
+    heads = headings(" ".join(w.text for w in words))
+    if heads is None:
+        return _vocabulary_columns(words)
+    cols, k = [], 0
+    for head in heads:
+        n = len(head.split())
+        part = words[k : k + n]
+        cols.append(_Span(head, part[0].x0, part[-1].x1))
+        k += n
+    return cols
 
 
 def _vocabulary_columns(words: Sequence[Word]) -> list[_Span] | None:
@@ -334,11 +340,7 @@ def _body(
 
 def _one_item(body: Sequence[Sequence[Sequence[Word]]], header: Sequence[Word]) -> bool:
     """A receipt of one item: a header of vocabulary headings over one row that fills three columns or more."""
-    return (
-        len(body) == 1
-        and sum(1 for c in body[0] if c) >= MIN_COLUMNS
-        and (headings(" ".join(w.text for w in header)) is not None or _vocabulary_columns(header) is not None)
-    )
+    return len(body) == 1 and sum(1 for c in body[0] if c) >= MIN_COLUMNS and _vocabulary_header(header) is not None
 
 
 def find_tables(lines: Sequence[Line], candidates: Sequence[int], gray: np.ndarray | None) -> list[FoundTable]:

@@ -199,7 +199,7 @@ def pair_columns(lines: Sequence[Line], groups: list[list[int]], slope: float = 
                 if not (eb[2] - eb[0] <= 0.6 * (ea[2] - ea[0]) or figures >= 0.6 * len(b)):
                     continue
                 shared = max(
-                    sum(1 for j in b if any(_same_row(lines[i].bbox, lines[j].bbox, k) for i in a))
+                    sum(1 for j in b if any(md.same_row(lines[i].bbox, lines[j].bbox, k) for i in a))
                     for k in {0.0, slope}  # along the page's slant, or level where the paper curves back
                 )
                 if shared >= 0.6 * len(b) and (len(b) >= 2 or len(a) == 1):
@@ -217,14 +217,6 @@ def _prose(lines: Sequence[Line], group: Sequence[int]) -> bool:
     ext = box_union([lines[i].bbox for i in group])
     full = sum(1 for i in group if lines[i].bbox[2] - lines[i].bbox[0] >= 0.85 * (ext[2] - ext[0]))
     return full >= 0.6 * len(group)
-
-
-def _same_row(p: Sequence[float], q: Sequence[float], slope: float = 0.0) -> bool:
-    """Whether two boxes share a row: their heights overlap by half, ``q`` moved along the page's slope to
-    ``p``'s centre."""
-    dy = slope * ((q[0] + q[2]) - (p[0] + p[2])) / 2
-    overlap = min(p[3], q[3] - dy) - max(p[1], q[1] - dy)
-    return overlap >= 0.5 * min(p[3] - p[1], q[3] - q[1])
 
 
 def is_page_number(text: str) -> bool:

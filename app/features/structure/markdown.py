@@ -130,6 +130,14 @@ def text_lines(lines: Sequence[str], widths: Sequence[float] | None = None, meas
     return "  \n".join(escape_text(t) for t, _ in kept)
 
 
+def same_row(p: Sequence[float], q: Sequence[float], slope: float = 0.0) -> bool:
+    """Whether two boxes share a row: their heights overlap by half, ``q`` moved along the page's slope (dy/dx
+    of its rows on a slanted photo) to ``p``'s centre."""
+    dy = slope * ((q[0] + q[2]) - (p[0] + p[2])) / 2
+    overlap = min(p[3], q[3] - dy) - max(p[1], q[1] - dy)
+    return overlap >= 0.5 * min(p[3] - p[1], q[3] - q[1])
+
+
 def visual_rows(
     texts: Sequence[str], boxes: Sequence[Sequence[float]], slope: float = 0.0
 ) -> tuple[list[str], list[float]]:
@@ -137,15 +145,13 @@ def visual_rows(
     each other on one row (a label and its amount) are one Markdown line, separated by a space. Returns the
     rows' texts and widths: a one-piece row's width; a row of several pieces counts 0, since pieces apart
     are never a wrapped line of prose (text_lines keeps such rows as lines). On a slanted page (``slope``)
-    a line is moved along the rows' slope before its height is compared with the row's."""
+    rows are followed along the slope (same_row)."""
     rows: list[tuple[list[str], list[float]]] = []
     for text, box in zip(texts, boxes, strict=True):
         b = [float(v) for v in box]
         if rows:
             last = rows[-1][1]
-            dy = slope * ((b[0] + b[2]) - (last[0] + last[2])) / 2
-            overlap = min(b[3] - dy, last[3]) - max(b[1] - dy, last[1])
-            if b[0] >= last[2] - 2 and overlap >= 0.5 * min(b[3] - b[1], last[3] - last[1]):
+            if b[0] >= last[2] - 2 and same_row(last, b, slope):
                 rows[-1][0].append(text)
                 rows[-1] = (rows[-1][0], [last[0], min(last[1], b[1]), b[2], max(last[3], b[3])])
                 continue
