@@ -38,11 +38,16 @@ def page_skew(lines: Sequence[Line]) -> float:
     return float(median(slopes)) if len(slopes) >= 3 else 0.0
 
 
+def _slant(lines: Sequence[Line]) -> float:
+    """The page's slant when it is enough to matter (``MIN_SKEW`` to ``MAX_SKEW`` degrees), else 0."""
+    skew = page_skew(lines)
+    return skew if MIN_SKEW <= abs(skew) <= MAX_SKEW else 0.0
+
+
 def page_slope(lines: Sequence[Line]) -> float:
     """The rows' rise per pixel across the page (dy/dx) when it is slanted enough to matter, else 0: what
     the row grouping of text blocks follows (blocks.row_groups)."""
-    skew = page_skew(lines)
-    return math.tan(math.radians(skew)) if MIN_SKEW <= abs(skew) <= MAX_SKEW else 0.0
+    return math.tan(math.radians(_slant(lines)))
 
 
 def _turn_points(m: np.ndarray, points: Sequence[Sequence[float]]) -> np.ndarray:
@@ -92,8 +97,8 @@ def find_level(
     gray: np.ndarray | None,
 ) -> list[FoundTable]:
     """``find`` (aligned_tables.find_tables) on the page as it is, or turned level when it is slanted."""
-    skew = page_skew(lines)
-    if not (MIN_SKEW <= abs(skew) <= MAX_SKEW):
+    skew = _slant(lines)
+    if not skew:
         return find(lines, candidates, gray)
     level, page, back = turned(lines, gray, skew)
     found = find(level, candidates, page)
