@@ -259,26 +259,25 @@ class _Sheet:
         *,
         gap: float,
         header_rule: bool,
-        names: Sequence[tuple[str, str]] | None = None,
+        names: Sequence[tuple[str, str, str]] | None = None,
     ) -> None:
         """Columns as wide as their widest text plus ``gap`` (in font sizes), text left-aligned, numbers
         right-aligned (headings like their column, or centred over it), no rules except an optional line
-        under the header. With ``names`` (a POS receipt) each row's item name (and an option, if any) is on a
-        line of its own above its numbers line, whose first column holds only the rest of the row's first
-        cell (a product code, or nothing)."""
+        under the header. With ``names`` (a POS receipt: name, code, option per row) each row's item name is
+        on a line of its own above its numbers line, whose first column holds only its code (or nothing), and
+        its option, if any, on a line under it."""
         cols = len(heads)
         kinds = [_kind(h) for h in heads]
         widths = [max(self.draw.textlength(r[c], font=self.font) for r in [list(heads), *rows]) for c in range(cols)]
         if names is not None:  # the first column is as wide as what its numbers lines hold
-            rest = [row[0][len(n[0]) :].strip() for row, n in zip(rows, names, strict=True)]
-            rest = [r.removesuffix(n[1]).strip() if n[1] else r for r, n in zip(rest, names, strict=True)]
+            codes = [code for _, code, _ in names]
             widths[0] = max(
                 [
                     self.draw.textlength(heads[0], font=self.font),
-                    *(self.draw.textlength(r, font=self.font) for r in rest),
+                    *(self.draw.textlength(c, font=self.font) for c in codes),
                 ]
             )
-            rows = [[r, *row[1:]] for r, row in zip(rest, rows, strict=True)]
+            rows = [[code, *row[1:]] for code, row in zip(codes, rows, strict=True)]
         space = gap * self.size
         room = self.img.width - 2 * self.margin
         total = sum(widths) + space * (cols - 1)
@@ -301,8 +300,8 @@ class _Sheet:
                     x = xs[c] + (widths[c] - w) / 2
                 self.draw.text((x, self.y), text, font=f, fill="black")
             self.y += step
-            if r and names is not None and names[r - 1][1]:
-                self.draw.text((xs[0], self.y), names[r - 1][1], font=f, fill="black")
+            if r and names is not None and names[r - 1][2]:
+                self.draw.text((xs[0], self.y), names[r - 1][2], font=f, fill="black")
                 self.y += step
             if r == 0 and header_rule:
                 self.rule(dashed=self.rng.random() < 0.5)
@@ -369,7 +368,7 @@ KO_OPTIONS = ["ICED/포장", "-> 샷추가", "(포장)", "+ 시럽 1", "HOT/매�
 EN_OPTIONS = ["+ oat milk", "-> to go", "(large)", "+ extra shot"]
 
 
-def _two_line(heads: Sequence[str], rows: list[list[str]], lang: str) -> list[tuple[str, str]]:
+def _two_line(heads: Sequence[str], rows: list[list[str]], lang: str) -> list[tuple[str, str, str]]:
     """A POS receipt's rows: each item's name on a line of its own, then its numbers line (the first column
     empty, or a product code on half of the English ones), an option under some items. The rows' first cells
     become what the table should give: name, code and option together. Drawn from its own generator, so the
@@ -380,7 +379,7 @@ def _two_line(heads: Sequence[str], rows: list[list[str]], lang: str) -> list[tu
     for row in rows:
         option = own.choice(KO_OPTIONS if lang == "ko" else EN_OPTIONS) if own.random() < 0.3 else ""
         code = f"*{own.randint(10**7, 10**8 - 1)}" if coded else ""
-        names.append((row[0], option))
+        names.append((row[0], code, option))
         row[0] = " ".join(t for t in (row[0], code, option) if t)
     return names
 
